@@ -1,10 +1,17 @@
+#![recursion_limit = "256"]
 //! Understudy: a stateful fake of five vendors' partner-onboarding HTTP APIs.
 //!
 //! The vendors' OpenAPI documents in `specs/` drive everything generic: routing, request and
-//! response validation, error envelopes' statuses. Each vendor module adds only its state and its
-//! rules.
+//! response validation, documented statuses. Each vendor module adds only its state and its
+//! rules. Start it in-process with [`server::start`]; the `understudy` binary is a thin CLI over it.
 
+pub mod clock;
+pub mod config;
+pub mod ids;
+pub mod pipeline;
+pub mod server;
 pub mod spec;
 mod vendor_id;
+pub mod vendors;
 
 pub use vendor_id::{UnknownVendor, VendorId};

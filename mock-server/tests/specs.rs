@@ -20,8 +20,18 @@ fn every_vendor_spec_compiles_with_the_documented_operation_count() {
         total += spec.operations.len();
     }
     assert_eq!(total, 22);
-    assert!(specs.vendor(VendorId::Archera).openapi_version.starts_with("3.1"));
-    assert!(specs.vendor(VendorId::Dub).openapi_version.starts_with("3.0"));
+    assert!(
+        specs
+            .vendor(VendorId::Archera)
+            .openapi_version
+            .starts_with("3.1")
+    );
+    assert!(
+        specs
+            .vendor(VendorId::Dub)
+            .openapi_version
+            .starts_with("3.0")
+    );
 }
 
 #[test]
@@ -32,9 +42,16 @@ fn every_response_example_validates_against_its_own_schema() {
         for op in &spec.operations {
             for response in &op.responses {
                 let Some(body) = &response.body else { continue };
-                let Some(example) = &body.example else { continue };
+                let Some(example) = &body.example else {
+                    continue;
+                };
                 let violations = body.schema.violations(example, Place::ResponseBody, None);
-                assert!(violations.is_empty(), "{} {:?}: {violations:?}", op.operation_id, response.status);
+                assert!(
+                    violations.is_empty(),
+                    "{} {:?}: {violations:?}",
+                    op.operation_id,
+                    response.status
+                );
                 checked += 1;
             }
         }
@@ -47,10 +64,16 @@ fn every_operation_documents_a_success_with_an_example() {
     let specs = SpecSet::embedded().unwrap();
     for spec in specs.iter() {
         for op in &spec.operations {
-            let (status, response) = op.success().unwrap_or_else(|| panic!("{} has no 2xx", op.operation_id));
+            let (status, response) = op
+                .success()
+                .unwrap_or_else(|| panic!("{} has no 2xx", op.operation_id));
             assert!((200..300).contains(&status));
             let body = response.body.as_ref().expect("2xx has a body");
-            assert!(body.example.is_some(), "{} 2xx has no example", op.operation_id);
+            assert!(
+                body.example.is_some(),
+                "{} 2xx has no example",
+                op.operation_id
+            );
         }
     }
 }
@@ -58,12 +81,21 @@ fn every_operation_documents_a_success_with_an_example() {
 #[test]
 fn nullable_fields_of_30_documents_accept_null_after_normalisation() {
     let specs = SpecSet::embedded().unwrap();
-    let op = specs.vendor(VendorId::Dub).operation("createPartnerLink").unwrap();
+    let op = specs
+        .vendor(VendorId::Dub)
+        .operation("createPartnerLink")
+        .unwrap();
     let (_, response) = op.success().unwrap();
     let body = response.body.as_ref().unwrap();
     let mut example = body.example.clone().unwrap();
     example["externalId"] = serde_json::Value::Null;
-    assert!(body.schema.is_valid(&example), "nullable externalId must accept null");
+    assert!(
+        body.schema.is_valid(&example),
+        "nullable externalId must accept null"
+    );
     example["id"] = serde_json::Value::Null;
-    assert!(!body.schema.is_valid(&example), "non-nullable id must reject null");
+    assert!(
+        !body.schema.is_valid(&example),
+        "non-nullable id must reject null"
+    );
 }

@@ -110,12 +110,20 @@ impl VendorSpec {
         let mut normalised = document.clone();
         if version.starts_with("3.0.") {
             serde_json::from_value::<openapiv3::OpenAPI>(document.clone()).map_err(|e| {
-                SpecError::OpenApi { vendor, version: version.clone(), message: e.to_string() }
+                SpecError::OpenApi {
+                    vendor,
+                    version: version.clone(),
+                    message: e.to_string(),
+                }
             })?;
             openapi30_to_2020_12(&mut normalised);
         } else if version.starts_with("3.1.") {
             serde_json::from_value::<oas3::Spec>(document.clone()).map_err(|e| {
-                SpecError::OpenApi { vendor, version: version.clone(), message: e.to_string() }
+                SpecError::OpenApi {
+                    vendor,
+                    version: version.clone(),
+                    message: e.to_string(),
+                }
             })?;
         } else {
             return Err(SpecError::OpenApi {
@@ -125,12 +133,19 @@ impl VendorSpec {
             });
         }
         let operations = Compiler::new(vendor, &normalised)?.operations()?;
-        Ok(VendorSpec { vendor, openapi_version: version, document, operations })
+        Ok(VendorSpec {
+            vendor,
+            openapi_version: version,
+            document,
+            operations,
+        })
     }
 
     /// The operation with this `operationId`.
     pub fn operation(&self, operation_id: &str) -> Option<&Operation> {
-        self.operations.iter().find(|o| o.operation_id == operation_id)
+        self.operations
+            .iter()
+            .find(|o| o.operation_id == operation_id)
     }
 }
 
@@ -143,7 +158,11 @@ pub struct SpecSet {
 impl SpecSet {
     /// Compiles the specs embedded in the binary.
     pub fn embedded() -> Result<Self, SpecError> {
-        Self::from_sources(VendorId::ALL.into_iter().map(|v| (v, embedded_source(v).to_string())))
+        Self::from_sources(
+            VendorId::ALL
+                .into_iter()
+                .map(|v| (v, embedded_source(v).to_string())),
+        )
     }
 
     /// Compiles `<dir>/<vendor>.yaml` for every vendor (an edited copy of `specs/`).
@@ -151,14 +170,18 @@ impl SpecSet {
         let mut sources = Vec::new();
         for vendor in VendorId::ALL {
             let path = dir.join(vendor.spec_file());
-            let text = std::fs::read_to_string(&path)
-                .map_err(|source| SpecError::Read { path: path.display().to_string(), source })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| SpecError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
             sources.push((vendor, text));
         }
         Self::from_sources(sources)
     }
 
-    fn from_sources(sources: impl IntoIterator<Item = (VendorId, String)>) -> Result<Self, SpecError> {
+    fn from_sources(
+        sources: impl IntoIterator<Item = (VendorId, String)>,
+    ) -> Result<Self, SpecError> {
         let mut specs = BTreeMap::new();
         for (vendor, text) in sources {
             specs.insert(vendor, VendorSpec::compile(vendor, &text)?);
@@ -177,7 +200,9 @@ impl SpecSet {
     }
 }
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Walks a normalised document and compiles its operations.
 struct Compiler<'d> {
@@ -194,12 +219,23 @@ impl<'d> Compiler<'d> {
             .draft(jsonschema::Draft::Draft202012)
             .add(&base, doc)
             .and_then(|b| b.prepare())
-            .map_err(|e| SpecError::Invalid { vendor, message: e.to_string() })?;
-        Ok(Compiler { vendor, doc, base, registry })
+            .map_err(|e| SpecError::Invalid {
+                vendor,
+                message: e.to_string(),
+            })?;
+        Ok(Compiler {
+            vendor,
+            doc,
+            base,
+            registry,
+        })
     }
 
     fn invalid(&self, message: impl Into<String>) -> SpecError {
-        SpecError::Invalid { vendor: self.vendor, message: message.into() }
+        SpecError::Invalid {
+            vendor: self.vendor,
+            message: message.into(),
+        }
     }
 
     /// Follows local `$ref`s to the object they name, returning it and its pointer.
@@ -224,7 +260,11 @@ impl<'d> Compiler<'d> {
     }
 
     fn schema(&self, pointer: &str) -> Result<Schema, SpecError> {
-        let source = self.doc.pointer(pointer).cloned().unwrap_or(Value::Bool(true));
+        let source = self
+            .doc
+            .pointer(pointer)
+            .cloned()
+            .unwrap_or(Value::Bool(true));
         let wrapper = json!({ "$ref": format!("{}#{}", self.base, fragment(pointer)) });
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
@@ -241,9 +281,15 @@ impl<'d> Compiler<'d> {
 
     /// The scalar kind of the schema at `pointer`, looking through `$ref` and nullable wrappers.
     fn kind(&self, pointer: &str) -> ScalarKind {
-        let Some(mut schema) = self.doc.pointer(pointer) else { return ScalarKind::String };
+        let Some(mut schema) = self.doc.pointer(pointer) else {
+            return ScalarKind::String;
+        };
         for _ in 0..16 {
-            if let Some(target) = schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            if let Some(target) = schema
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+            {
                 match self.doc.pointer(target) {
                     Some(s) => schema = s,
                     None => break,
@@ -291,7 +337,14 @@ impl<'d> Compiler<'d> {
             for method in METHODS {
                 let Some(op) = item.get(method) else { continue };
                 let op_pointer = format!("{item_pointer}/{method}");
-                operations.push(self.operation(path, method, item, &item_pointer, op, &op_pointer)?);
+                operations.push(self.operation(
+                    path,
+                    method,
+                    item,
+                    &item_pointer,
+                    op,
+                    &op_pointer,
+                )?);
             }
         }
         Ok(operations)
@@ -313,11 +366,17 @@ impl<'d> Compiler<'d> {
             .to_string();
         // Path-level parameters first; an operation-level one with the same name and place wins.
         let mut parameters: Vec<Parameter> = Vec::new();
-        for (list, pointer) in [(item.get("parameters"), item_pointer), (op.get("parameters"), op_pointer)] {
-            let Some(list) = list.and_then(Value::as_array) else { continue };
+        for (list, pointer) in [
+            (item.get("parameters"), item_pointer),
+            (op.get("parameters"), op_pointer),
+        ] {
+            let Some(list) = list.and_then(Value::as_array) else {
+                continue;
+            };
             for (i, param) in list.iter().enumerate() {
                 let parameter = self.parameter(param, format!("{pointer}/parameters/{i}"))?;
-                parameters.retain(|p| !(p.name == parameter.name && p.location == parameter.location));
+                parameters
+                    .retain(|p| !(p.name == parameter.name && p.location == parameter.location));
                 parameters.push(parameter);
             }
         }
@@ -341,7 +400,10 @@ impl<'d> Compiler<'d> {
             parameters,
             body,
             responses,
-            deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+            deprecated: op
+                .get("deprecated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 
@@ -356,38 +418,63 @@ impl<'d> Compiler<'d> {
             Some("query") => ParamLocation::Query,
             Some("header") => ParamLocation::Header,
             Some("cookie") => ParamLocation::Cookie,
-            other => return Err(self.invalid(format!("parameter {name}: unknown location {other:?}"))),
+            other => {
+                return Err(self.invalid(format!("parameter {name}: unknown location {other:?}")));
+            }
         };
         let schema_pointer = format!("{pointer}/schema");
         Ok(Parameter {
             name: name.to_string(),
             location,
             required: location == ParamLocation::Path
-                || param.get("required").and_then(Value::as_bool).unwrap_or(false),
+                || param
+                    .get("required")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
             kind: self.kind(&schema_pointer),
             schema: self.schema(&schema_pointer)?,
         })
     }
 
-    fn request_body(&self, body: &'d Value, pointer: String) -> Result<Option<RequestBodySpec>, SpecError> {
+    fn request_body(
+        &self,
+        body: &'d Value,
+        pointer: String,
+    ) -> Result<Option<RequestBodySpec>, SpecError> {
         let (body, pointer) = self.deref(body, pointer)?;
-        let Some((media_type, _)) = body.get("content").and_then(Value::as_object).and_then(|c| json_media(c)) else {
+        let Some((media_type, _)) = body
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|c| json_media(c))
+        else {
             return Ok(None);
         };
         Ok(Some(RequestBodySpec {
-            required: body.get("required").and_then(Value::as_bool).unwrap_or(false),
+            required: body
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             media_type: media_type.clone(),
             schema: self.schema(&format!("{pointer}/content/{}/schema", escape(media_type)))?,
         }))
     }
 
-    fn response(&self, status: &str, response: &'d Value, pointer: String) -> Result<ResponseSpec, SpecError> {
+    fn response(
+        &self,
+        status: &str,
+        response: &'d Value,
+        pointer: String,
+    ) -> Result<ResponseSpec, SpecError> {
         let status_match = if status == "default" {
             StatusMatch::Default
         } else if let Some(class) = status.strip_suffix("XX").and_then(|d| d.parse().ok()) {
             StatusMatch::Class(class)
         } else {
-            StatusMatch::Exact(status.parse().map_err(|_| self.invalid(format!("bad status {status}")))?)
+            StatusMatch::Exact(
+                status
+                    .parse()
+                    .map_err(|_| self.invalid(format!("bad status {status}")))?,
+            )
         };
         let (response, pointer) = self.deref(response, pointer)?;
         let mut headers = Vec::new();
@@ -398,13 +485,20 @@ impl<'d> Compiler<'d> {
                 let schema_pointer = format!("{header_pointer}/schema");
                 headers.push(HeaderSpec {
                     name: name.clone(),
-                    required: header.get("required").and_then(Value::as_bool).unwrap_or(false),
+                    required: header
+                        .get("required")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
                     kind: self.kind(&schema_pointer),
                     schema: self.schema(&schema_pointer)?,
                 });
             }
         }
-        let body = match response.get("content").and_then(Value::as_object).and_then(|c| json_media(c)) {
+        let body = match response
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(|c| json_media(c))
+        {
             Some((media_type, media)) => {
                 let media_pointer = format!("{pointer}/content/{}", escape(media_type));
                 Some(MediaSpec {
@@ -421,7 +515,11 @@ impl<'d> Compiler<'d> {
             }
             None => None,
         };
-        Ok(ResponseSpec { status: status_match, headers, body })
+        Ok(ResponseSpec {
+            status: status_match,
+            headers,
+            body,
+        })
     }
 }
 
@@ -438,8 +536,27 @@ fn fragment(pointer: &str) -> String {
     let mut out = String::with_capacity(pointer.len());
     for c in pointer.chars() {
         match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '-' | '.' | '_' | '~' | '/' | ':' | '@' | '!' | '$'
-            | '&' | '\'' | '(' | ')' | '*' | '+' | ',' | ';' | '=' => out.push(c),
+            'A'..='Z'
+            | 'a'..='z'
+            | '0'..='9'
+            | '-'
+            | '.'
+            | '_'
+            | '~'
+            | '/'
+            | ':'
+            | '@'
+            | '!'
+            | '$'
+            | '&'
+            | '\''
+            | '('
+            | ')'
+            | '*'
+            | '+'
+            | ','
+            | ';'
+            | '=' => out.push(c),
             other => {
                 let mut buf = [0u8; 4];
                 for byte in other.encode_utf8(&mut buf).bytes() {

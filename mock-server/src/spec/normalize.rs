@@ -58,7 +58,10 @@ fn make_nullable(map: &mut Map<String, Value>) {
     }
     // No simple type to widen: accept null beside whatever the rest of the schema accepts.
     let rest = std::mem::take(map);
-    map.insert("anyOf".into(), json!([Value::Object(rest), {"type": "null"}]));
+    map.insert(
+        "anyOf".into(),
+        json!([Value::Object(rest), {"type": "null"}]),
+    );
 }
 
 #[cfg(test)]
@@ -76,7 +79,10 @@ mod tests {
     fn nullable_ref_wrapper_becomes_any_of() {
         let mut v = json!({"allOf": [{"$ref": "#/x"}], "nullable": true});
         openapi30_to_2020_12(&mut v);
-        assert_eq!(v, json!({"anyOf": [{"allOf": [{"$ref": "#/x"}]}, {"type": "null"}]}));
+        assert_eq!(
+            v,
+            json!({"anyOf": [{"allOf": [{"$ref": "#/x"}]}, {"type": "null"}]})
+        );
     }
 
     #[test]

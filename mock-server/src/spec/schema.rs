@@ -43,7 +43,12 @@ pub struct Violation {
 
 impl Violation {
     /// A violation that did not come from a schema keyword (a missing parameter, bad JSON …).
-    pub fn new(place: Place, name: Option<&str>, keyword: &str, message: impl Into<String>) -> Self {
+    pub fn new(
+        place: Place,
+        name: Option<&str>,
+        keyword: &str,
+        message: impl Into<String>,
+    ) -> Self {
         Violation {
             place,
             name: name.map(str::to_string),
@@ -97,7 +102,9 @@ pub struct Schema {
 
 impl fmt::Debug for Schema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Schema").field("source", &self.source).finish()
+        f.debug_struct("Schema")
+            .field("source", &self.source)
+            .finish()
     }
 }
 
@@ -118,8 +125,14 @@ impl Schema {
             .map(|error| {
                 let mut pointer = error.instance_path().as_str().to_string();
                 if let ValidationErrorKind::Required { property } = error.kind() {
-                    let property = property.as_str().map(str::to_string).unwrap_or_else(|| property.to_string());
-                    pointer = format!("{pointer}/{}", property.replace('~', "~0").replace('/', "~1"));
+                    let property = property
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| property.to_string());
+                    pointer = format!(
+                        "{pointer}/{}",
+                        property.replace('~', "~0").replace('/', "~1")
+                    );
                 }
                 Violation {
                     place,

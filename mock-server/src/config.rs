@@ -1,0 +1,126 @@
+//! The fake's configuration: credentials and seeded worlds per vendor.
+//!
+//! The built-in default (`default-config.yaml`, embedded) is complete on its own; a user file is
+//! merged over it, so it need only name what it changes.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::vendors::{archera, cloudcockpit, confluent, dub, enhance};
+
+/// The embedded default configuration, as YAML text.
+pub const DEFAULT_CONFIG: &str = include_str!("../default-config.yaml");
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("reading {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The YAML did not parse or does not fit the configuration's shape.
+    #[error("configuration: {0}")]
+    Parse(String),
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Seed for the id generator; `None` for random ids.
+    pub seed: Option<u64>,
+    /// Dub workspaces, programs and API keys.
+    pub dub: dub::DubConfig,
+    /// Confluent OAuth tokens.
+    pub confluent: confluent::ConfluentConfig,
+    /// Enhance access tokens and sessions.
+    pub enhance: enhance::EnhanceConfig,
+    /// CloudCockpit tokens and tenants.
+    pub cloudcockpit: cloudcockpit::CloudCockpitConfig,
+    /// Archera API keys.
+    pub archera: archera::ArcheraConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::from_yaml(DEFAULT_CONFIG).expect("the embedded default configuration is valid")
+    }
+}
+
+impl Config {
+    /// Parses a complete configuration.
+    pub fn from_yaml(text: &str) -> Result<Self, ConfigError> {
+        serde_norway::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))
+    }
+
+    /// The default configuration with `overrides` (YAML) merged over it.
+    pub fn with_overrides(overrides: &str) -> Result<Self, ConfigError> {
+        let mut base: Value = serde_norway::from_str(DEFAULT_CONFIG)
+            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let user: Value =
+            serde_norway::from_str(overrides).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        merge(&mut base, user);
+        serde_json::from_value(base).map_err(|e| ConfigError::Parse(e.to_string()))
+    }
+
+    /// The default configuration with the file at `path` merged over it.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::with_overrides(&text)
+    }
+}
+
+/// Merges `over` into `base`: objects key by key, anything else replaced.
+fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(base), Value::Object(over)) => {
+            for (key, value) in over {
+                merge(base.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (base, over) => *base = over,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_configuration_declares_the_documented_credentials() {
+        let config = Config::default();
+        assert_eq!(config.dub.workspaces[0].tokens[0], "dub_understudy_test");
+        assert_eq!(
+            config.confluent.tokens[0].token,
+            "confluent_understudy_test"
+        );
+        assert_eq!(config.archera.api_keys[0].key, "archera_understudy_test");
+    }
+
+    #[test]
+    fn overrides_merge_maps_and_replace_lists() {
+        let config =
+            Config::with_overrides("seed: 7\nconfluent:\n  tokens: [{token: t, scopes: []}]\n")
+                .unwrap();
+        assert_eq!(config.seed, Some(7));
+        assert_eq!(config.confluent.tokens.len(), 1);
+        assert_eq!(
+            config.dub.workspaces.len(),
+            Config::default().dub.workspaces.len()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        assert!(Config::with_overrides("sed: 7\n").is_err());
+    }
+}

@@ -1,0 +1,184 @@
+//! Request validation: the stage that reads parameters and body as the operation declares them
+//! and rejects anything its schemas do not accept.
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderMap, header};
+use serde_json::Value;
+
+use super::Rejection;
+use crate::spec::{Operation, ParamLocation, Place, Violation};
+
+/// A request that passed validation: parameters are typed JSON values, the body is parsed.
+#[derive(Clone, Debug, Default)]
+pub struct ValidatedRequest {
+    /// Path parameters by name.
+    pub path: BTreeMap<String, Value>,
+    /// Declared query parameters that were sent, by name.
+    pub query: BTreeMap<String, Value>,
+    /// The raw request headers.
+    pub headers: HeaderMap,
+    /// The parsed JSON body, when one was sent.
+    pub body: Option<Value>,
+}
+
+impl ValidatedRequest {
+    /// A path parameter as text.
+    pub fn path_str(&self, name: &str) -> &str {
+        self.path
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// A body field, or `Null` when absent.
+    pub fn field(&self, name: &str) -> &Value {
+        self.body
+            .as_ref()
+            .and_then(|b| b.get(name))
+            .unwrap_or(&Value::Null)
+    }
+
+    /// A body field as text, when it is a string.
+    pub fn field_str(&self, name: &str) -> Option<&str> {
+        self.field(name).as_str()
+    }
+}
+
+/// The raw parts of a request the validator reads.
+pub struct RawRequest<'a> {
+    /// Path parameters captured by the router.
+    pub path: &'a [(String, String)],
+    /// The query string, without `?`.
+    pub query: Option<&'a str>,
+    /// Request headers.
+    pub headers: &'a HeaderMap,
+    /// The body bytes.
+    pub body: &'a [u8],
+}
+
+/// Validates a request against its operation.
+pub fn validate(op: &Operation, raw: RawRequest<'_>) -> Result<ValidatedRequest, Rejection> {
+    let query_pairs: Vec<(String, String)> = raw
+        .query
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let cookies = cookies(raw.headers);
+    let mut out = ValidatedRequest {
+        headers: raw.headers.clone(),
+        ..Default::default()
+    };
+    let mut violations = Vec::new();
+
+    for param in &op.parameters {
+        let (place, values): (Place, Vec<&str>) = match param.location {
+            ParamLocation::Path => (
+                Place::Path,
+                raw.path
+                    .iter()
+                    .filter(|(k, _)| *k == param.name)
+                    .map(|(_, v)| v.as_str())
+                    .collect(),
+            ),
+            ParamLocation::Query => (
+                Place::Query,
+                query_pairs
+                    .iter()
+                    .filter(|(k, _)| *k == param.name)
+                    .map(|(_, v)| v.as_str())
+                    .collect(),
+            ),
+            ParamLocation::Header => (
+                Place::Header,
+                raw.headers
+                    .get_all(param.name.as_str())
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect(),
+            ),
+            ParamLocation::Cookie => (
+                Place::Cookie,
+                cookies
+                    .iter()
+                    .filter(|(k, _)| *k == param.name)
+                    .map(|(_, v)| *v)
+                    .collect(),
+            ),
+        };
+        if values.is_empty() {
+            if param.required {
+                violations.push(Violation::new(
+                    place,
+                    Some(&param.name),
+                    "required",
+                    "is required",
+                ));
+            }
+            continue;
+        }
+        let value = param.kind.coerce(&values);
+        let found = param.schema.violations(&value, place, Some(&param.name));
+        if found.is_empty() {
+            match param.location {
+                ParamLocation::Path => {
+                    out.path.insert(param.name.clone(), value);
+                }
+                ParamLocation::Query => {
+                    out.query.insert(param.name.clone(), value);
+                }
+                ParamLocation::Header | ParamLocation::Cookie => {}
+            }
+        }
+        violations.extend(found);
+    }
+    // Path segments the spec does not declare still reach the handler as text.
+    for (name, value) in raw.path {
+        out.path
+            .entry(name.clone())
+            .or_insert_with(|| Value::String(value.clone()));
+    }
+    if !violations.is_empty() {
+        return Err(Rejection::Invalid(violations));
+    }
+
+    if let Some(spec) = &op.body {
+        if raw.body.iter().all(u8::is_ascii_whitespace) {
+            if spec.required {
+                return Err(Rejection::MissingBody);
+            }
+        } else {
+            if let Some(content_type) = raw.headers.get(header::CONTENT_TYPE) {
+                let content_type = content_type
+                    .to_str()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                if !content_type.contains("json") {
+                    return Err(Rejection::UnsupportedMediaType(content_type));
+                }
+            }
+            let body: Value = serde_json::from_slice(raw.body)
+                .map_err(|e| Rejection::MalformedJson(e.to_string()))?;
+            let found = spec.schema.violations(&body, Place::Body, None);
+            if !found.is_empty() {
+                return Err(Rejection::Invalid(found));
+            }
+            out.body = Some(body);
+        }
+    }
+    Ok(out)
+}
+
+/// `name=value` pairs of every `Cookie` header.
+pub fn cookies(headers: &HeaderMap) -> Vec<(&str, &str)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .collect()
+}

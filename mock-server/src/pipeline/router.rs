@@ -1,0 +1,218 @@
+//! Builds the axum router from the specs: every operation of every vendor is routed from its
+//! document, never from a hand-written route list.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{RawPathParams, Request};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter};
+
+use super::{RawRequest, Rejection, Reply, VIOLATION_HEADER, check, validate};
+use crate::VendorId;
+use crate::spec::{Operation, SpecSet};
+use crate::vendors::{Context, Vendor, World};
+
+/// Bodies beyond this size are refused before they are parsed.
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Everything a request needs, built once at start-up and shared read-only.
+pub struct App {
+    /// The compiled specs.
+    pub specs: Arc<SpecSet>,
+    /// The vendors by id.
+    pub vendors: BTreeMap<VendorId, Arc<dyn Vendor>>,
+    /// Clock and id generator.
+    pub world: World,
+    /// Strict mode: a response that breaks the spec becomes a diagnosed 500.
+    pub strict: bool,
+}
+
+/// Which vendors a router serves, and where.
+#[derive(Clone, Copy, Debug)]
+pub enum Mount {
+    /// All vendors, each under its prefix (`/dub`, `/confluent`, …).
+    All,
+    /// One vendor at the root, so a client's base URL needs no prefix.
+    Root(VendorId),
+}
+
+/// The router for `mount`.
+pub fn router(app: Arc<App>, mount: Mount) -> Router {
+    match mount {
+        Mount::Root(vendor) => vendor_router(&app, vendor),
+        Mount::All => VendorId::ALL
+            .into_iter()
+            .fold(Router::new(), |router, vendor| {
+                router.nest(&vendor.prefix(), vendor_router(&app, vendor))
+            }),
+    }
+}
+
+fn vendor_router(app: &Arc<App>, vendor: VendorId) -> Router {
+    let spec = app.specs.vendor(vendor);
+    let mut by_path: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, op) in spec.operations.iter().enumerate() {
+        by_path.entry(op.path.as_str()).or_default().push(index);
+    }
+    let mut router = Router::new();
+    for (path, indices) in by_path {
+        let allowed: Vec<Method> = indices
+            .iter()
+            .map(|&i| spec.operations[i].method.clone())
+            .collect();
+        let mut methods = MethodRouter::new();
+        for &index in &indices {
+            let filter = MethodFilter::try_from(spec.operations[index].method.clone())
+                .expect("spec methods are standard HTTP methods");
+            let app = app.clone();
+            methods = methods.on(filter, move |request: Request| {
+                dispatch(app, vendor, index, request)
+            });
+        }
+        let app_405 = app.clone();
+        let first = indices[0];
+        methods = methods.fallback(move |request: Request| {
+            refuse(
+                app_405,
+                vendor,
+                Some(first),
+                Rejection::MethodNotAllowed { allowed },
+                request,
+            )
+        });
+        router = router.route(path, methods);
+    }
+    let app = app.clone();
+    router.fallback(move |request: Request| {
+        refuse(app, vendor, None, Rejection::UnknownPath, request)
+    })
+}
+
+fn context<'a>(app: &App, operation: Option<&'a Operation>, headers: &'a HeaderMap) -> Context<'a> {
+    Context {
+        operation,
+        request_id: app.world.ids.uuid(),
+        now: app.world.clock.now(),
+        headers,
+    }
+}
+
+/// Answers a request no operation takes (unknown path, wrong method).
+async fn refuse(
+    app: Arc<App>,
+    vendor: VendorId,
+    op: Option<usize>,
+    rejection: Rejection,
+    request: Request,
+) -> Response {
+    let spec = app.specs.vendor(vendor);
+    // A 405 is checked against the path's operations when the vendor documents 405 (Archera).
+    let operation = op.map(|i| &spec.operations[i]);
+    let (parts, _) = request.into_parts();
+    let handler = &app.vendors[&vendor];
+    let cx = context(&app, operation, &parts.headers);
+    let mut reply = handler.reject(&rejection, &cx);
+    handler.finish(&mut reply, &cx);
+    if let Some(op) = operation.filter(|op| op.response_for(reply.status.as_u16()).is_some()) {
+        reply = enforce(&app, handler.as_ref(), op, reply, &cx);
+    }
+    tracing::info!(vendor = %vendor, method = %parts.method, path = %parts.uri.path(), status = reply.status.as_u16(), "refused");
+    reply.into_response()
+}
+
+/// Runs one request through the pipeline for operation `index` of `vendor`.
+async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Request) -> Response {
+    let started = Instant::now();
+    let (mut parts, body) = request.into_parts();
+    let path_params = raw_path_params(&mut parts).await;
+    let op = &app.specs.vendor(vendor).operations[index];
+    let handler = &app.vendors[&vendor];
+    let cx = context(&app, Some(op), &parts.headers);
+    let body = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES).await;
+    let outcome = (|| {
+        let caller = handler.authenticate(op, &parts.headers)?;
+        let body = body.map_err(|_| Rejection::MalformedJson("request body too large".into()))?;
+        let raw = RawRequest {
+            path: &path_params,
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            body: &body,
+        };
+        let request = validate(op, raw)?;
+        Ok::<_, Rejection>(handler.handle(op, &request, &caller, &cx))
+    })();
+    let mut reply = outcome.unwrap_or_else(|rejection| handler.reject(&rejection, &cx));
+    handler.finish(&mut reply, &cx);
+    let reply = enforce(&app, handler.as_ref(), op, reply, &cx);
+    tracing::info!(
+        vendor = %vendor,
+        operation = %op.operation_id,
+        status = reply.status.as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "answered"
+    );
+    reply.into_response()
+}
+
+async fn raw_path_params(parts: &mut axum::http::request::Parts) -> Vec<(String, String)> {
+    match <RawPathParams as axum::extract::FromRequestParts<()>>::from_request_parts(parts, &())
+        .await
+    {
+        Ok(params) => params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The response check: logs every violation and, in strict mode, replaces the reply with the
+/// vendor's 500 carrying a diagnostic header.
+fn enforce(
+    app: &App,
+    vendor: &dyn Vendor,
+    op: &Operation,
+    reply: Reply,
+    cx: &Context<'_>,
+) -> Reply {
+    let violations = check(op, &reply);
+    if violations.is_empty() {
+        return reply;
+    }
+    for violation in &violations {
+        tracing::error!(vendor = %op.vendor, operation = %op.operation_id, status = reply.status.as_u16(), %violation, "response breaks the spec");
+    }
+    if !app.strict {
+        return reply;
+    }
+    let diagnosis = format!(
+        "{} {}: {}",
+        op.operation_id,
+        reply.status.as_u16(),
+        violations[0]
+    );
+    let mut replaced = vendor.reject(&Rejection::Internal(diagnosis.clone()), cx);
+    vendor.finish(&mut replaced, cx);
+    replaced.status = StatusCode::INTERNAL_SERVER_ERROR;
+    replaced.set_header(VIOLATION_HEADER, sanitize(&diagnosis));
+    replaced
+}
+
+/// Header-safe text: visible ASCII only, bounded.
+fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(512)
+        .collect()
+}

@@ -1,0 +1,157 @@
+//! Serving: binds the listener, runs the router, and shuts down gracefully on SIGINT/SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError};
+use crate::ids::IdGenerator;
+use crate::pipeline::{App, Mount, router};
+use crate::spec::{SpecError, SpecSet};
+use crate::vendors::{World, build};
+
+/// The port `understudy serve` listens on unless told otherwise.
+pub const DEFAULT_PORT: u16 = 4141;
+
+/// Why the fake could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A spec did not load.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The configuration did not load.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The listener could not bind.
+    #[error("binding {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// How to start the fake.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Where to listen; port 0 picks a free port.
+    pub addr: SocketAddr,
+    /// Which vendors, where.
+    pub mount: Mount,
+    /// Serve specs from this directory instead of the embedded ones.
+    pub specs_dir: Option<PathBuf>,
+    /// The configuration.
+    pub config: Config,
+    /// Replace responses that break the spec with a diagnosed 500.
+    pub strict: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            addr: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            mount: Mount::All,
+            specs_dir: None,
+            config: Config::default(),
+            strict: true,
+        }
+    }
+}
+
+/// Builds the shared application state: specs compiled, vendors built.
+pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
+    let specs = match &options.specs_dir {
+        Some(dir) => SpecSet::from_dir(dir)?,
+        None => SpecSet::embedded()?,
+    };
+    let world = World {
+        clock: Arc::new(Clock::new()),
+        ids: Arc::new(IdGenerator::new(options.config.seed)),
+    };
+    let vendors = build(&options.config, &world);
+    Ok(Arc::new(App {
+        specs: Arc::new(specs),
+        vendors,
+        world,
+        strict: options.strict,
+    }))
+}
+
+/// A fake that is listening.
+pub struct Running {
+    /// The bound address (the real port when 0 was asked for).
+    pub addr: SocketAddr,
+    /// The shared state, for tests that look inside.
+    pub app: Arc<App>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// The base URL of the fake, e.g. `http://127.0.0.1:4141`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await.unwrap_or(Ok(()))
+    }
+}
+
+/// Binds and serves in the background until [`Running::stop`].
+pub async fn start(options: Options) -> Result<Running, StartError> {
+    let app = app(&options)?;
+    let listener = TcpListener::bind(options.addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: options.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: options.addr,
+        source,
+    })?;
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = router(app.clone(), options.mount);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        app,
+        shutdown,
+        task,
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

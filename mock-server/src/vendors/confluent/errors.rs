@@ -1,0 +1,153 @@
+//! Confluent's error envelope: `{"errors": [Error, …]}`, one constructor per status.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use super::super::{Context, allow_header};
+use crate::pipeline::{Rejection, Reply};
+use crate::spec::Place;
+
+/// One Confluent failure, rendered as a `Failure` body with the right status and headers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfluentError {
+    status: StatusCode,
+    errors: Vec<Value>,
+    headers: Vec<(String, String)>,
+    body: bool,
+}
+
+impl ConfluentError {
+    fn new(status: StatusCode, code: &str, title: &str, detail: impl Into<String>) -> Self {
+        ConfluentError {
+            status,
+            errors: vec![
+                json!({"status": status.as_str(), "code": code, "title": title, "detail": detail.into()}),
+            ],
+            headers: Vec::new(),
+            body: true,
+        }
+    }
+
+    /// 400: the request body or a parameter is invalid.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_body",
+            "Invalid Request Body",
+            detail,
+        )
+    }
+
+    /// 401: no usable access token; carries the Bearer challenge.
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        let mut e = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "user_unauthenticated",
+            "Authentication Required",
+            detail,
+        );
+        e.headers.push((
+            "WWW-Authenticate".into(),
+            r#"Bearer realm="Confluent Cloud", error="invalid_token", error_description="The access token is missing, expired or invalid""#.into(),
+        ));
+        e
+    }
+
+    /// 403: the token lacks the partner right.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "user_unauthorized",
+            "User Access Unauthorized",
+            detail,
+        )
+    }
+
+    /// 409: the request collides with an existing resource, named by `location`.
+    pub fn conflict(code: &str, title: &str, detail: impl Into<String>, location: &str) -> Self {
+        let mut e = Self::new(StatusCode::CONFLICT, code, title, detail);
+        e.headers.push(("Location".into(), location.to_string()));
+        e
+    }
+
+    /// 500: the fake itself failed.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal Server Error",
+            detail,
+        )
+    }
+
+    /// Points the (first) error at a body location.
+    pub fn at_pointer(mut self, pointer: &str) -> Self {
+        if let Some(e) = self.errors.first_mut() {
+            e["source"] = json!({"pointer": pointer});
+        }
+        self
+    }
+
+    /// The envelope for a generic stage's refusal.
+    pub fn from_rejection(rejection: &Rejection) -> Self {
+        match rejection {
+            Rejection::MissingCredentials => Self::unauthenticated("a valid Bearer access token must accompany this request"),
+            Rejection::MalformedCredentials(detail) => Self::unauthenticated(detail.clone()),
+            Rejection::UnknownCredentials => Self::unauthenticated("the access token is not valid"),
+            Rejection::Forbidden(detail) => Self::forbidden(detail.clone()),
+            Rejection::UnknownPath => Self::new(StatusCode::NOT_FOUND, "not_found", "Not Found", "no such resource"),
+            Rejection::MethodNotAllowed { .. } => {
+                let mut e = Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method Not Allowed", "this method is not supported on this resource");
+                if let Some(allow) = allow_header(rejection) {
+                    e.headers.push(("Allow".into(), allow));
+                }
+                e
+            }
+            Rejection::UnsupportedMediaType(ct) => Self::bad_request(format!("unsupported content type {ct}; send application/json")),
+            Rejection::MissingBody => Self::bad_request("a JSON request body is required"),
+            Rejection::MalformedJson(detail) => Self::bad_request(format!("the request body is not valid JSON: {detail}")),
+            Rejection::Invalid(violations) => ConfluentError {
+                status: StatusCode::BAD_REQUEST,
+                errors: violations
+                    .iter()
+                    .map(|v| {
+                        let source = match v.place {
+                            Place::Body => json!({"pointer": v.pointer}),
+                            _ => json!({"parameter": v.name.clone().unwrap_or_default()}),
+                        };
+                        let detail = if v.pointer.is_empty() {
+                            v.message.clone()
+                        } else {
+                            format!("{}: {}", v.dotted_path(), v.message)
+                        };
+                        json!({"status": "400", "code": "invalid_request_body", "title": "Invalid Request Body", "detail": detail, "source": source})
+                    })
+                    .collect(),
+                headers: Vec::new(),
+                body: true,
+            },
+            Rejection::Internal(detail) => Self::internal(detail.clone()),
+        }
+    }
+
+    /// Renders the error; every error id is the request id so logs and bodies correlate.
+    pub fn reply(self, cx: &Context<'_>) -> Reply {
+        let errors: Vec<Value> = self
+            .errors
+            .into_iter()
+            .map(|mut e| {
+                e["id"] = json!(cx.request_id);
+                e
+            })
+            .collect();
+        let mut reply = if self.body {
+            Reply::json(self.status, json!({ "errors": errors }))
+        } else {
+            Reply::empty(self.status)
+        };
+        for (name, value) in self.headers {
+            reply.set_header(name, value);
+        }
+        reply
+    }
+}

@@ -1,0 +1,153 @@
+//! Dub partners (SDK 0.18.0 contract): workspaces with plans, programs with a domain and URL,
+//! partners enrolled in programs, and their short links.
+
+mod errors;
+mod rules;
+mod state;
+
+use std::sync::Mutex;
+
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+
+pub use errors::{DubError, zod_message};
+pub use state::DubState;
+
+use super::{Context, Principal, Vendor, World, bearer};
+use crate::VendorId;
+use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use crate::spec::Operation;
+
+/// Plans whose workspaces may create partners and partner links.
+const PARTNER_PLANS: [&str; 5] = [
+    "business",
+    "business plus",
+    "business extra",
+    "business max",
+    "enterprise",
+];
+
+/// Dub's configuration: the workspaces the fake knows.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DubConfig {
+    /// Workspaces, each with its plan, API keys and programs.
+    pub workspaces: Vec<Workspace>,
+}
+
+/// A Dub workspace.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workspace {
+    /// `ws_…`.
+    pub id: String,
+    /// Plan name (`free`, `pro`, `business`, …).
+    pub plan: String,
+    /// Workspace API keys (`dub_…`).
+    pub tokens: Vec<String>,
+    /// The workspace's partner programs.
+    pub programs: Vec<Program>,
+}
+
+/// A partner program.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Program {
+    /// `prog_…`.
+    pub id: String,
+    /// The short-link domain partners' links live on; `None` until configured.
+    pub domain: Option<String>,
+    /// The destination URL partners' links point to; `None` until configured.
+    pub url: Option<String>,
+}
+
+/// The Dub fake.
+pub struct Dub {
+    config: DubConfig,
+    world: World,
+    state: Mutex<DubState>,
+}
+
+impl Dub {
+    /// A Dub fake with the configured workspaces and empty partner state.
+    pub fn new(config: DubConfig, world: World) -> Self {
+        Dub {
+            config,
+            world,
+            state: Mutex::new(DubState::default()),
+        }
+    }
+
+    fn workspace_of(&self, token: &str) -> Option<&Workspace> {
+        self.config
+            .workspaces
+            .iter()
+            .find(|w| w.tokens.iter().any(|t| t == token))
+    }
+}
+
+impl Vendor for Dub {
+    fn id(&self) -> VendorId {
+        VendorId::Dub
+    }
+
+    fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+        let token = bearer(headers)?.ok_or(Rejection::MissingCredentials)?;
+        let workspace = self
+            .workspace_of(token)
+            .ok_or(Rejection::UnknownCredentials)?;
+        // The plan gate runs in Dub's auth wrapper, before the body is read.
+        let gated = matches!(
+            op.operation_id.as_str(),
+            "createPartner" | "createPartnerLink"
+        );
+        if gated && !PARTNER_PLANS.contains(&workspace.plan.to_ascii_lowercase().as_str()) {
+            return Err(Rejection::Forbidden(
+                "Unauthorized: Need higher plan.".into(),
+            ));
+        }
+        Ok(Principal {
+            credential: token.to_string(),
+        })
+    }
+
+    fn handle(
+        &self,
+        op: &Operation,
+        request: &ValidatedRequest,
+        caller: &Principal,
+        cx: &Context<'_>,
+    ) -> Reply {
+        let Some(workspace) = self.workspace_of(&caller.credential) else {
+            return DubError::unauthorized("Unauthorized: Invalid API key.").reply();
+        };
+        let now = crate::clock::rfc3339(cx.now);
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let rules = rules::Rules {
+            workspace,
+            ids: &self.world.ids,
+            now,
+        };
+        let body = request.body.clone().unwrap_or_default();
+        let outcome = match op.operation_id.as_str() {
+            "createPartner" => rules
+                .create_partner(&mut state, &body)
+                .map(|v| (StatusCode::CREATED, v)),
+            "createPartnerLink" => rules
+                .create_link(&mut state, &body)
+                .map(|v| (StatusCode::CREATED, v)),
+            "upsertPartnerLink" => rules
+                .upsert_link(&mut state, &body)
+                .map(|v| (StatusCode::OK, v)),
+            _ => Err(DubError::internal()),
+        };
+        match outcome {
+            Ok((status, body)) => Reply::json(status, body),
+            Err(error) => error.reply(),
+        }
+    }
+
+    fn reject(&self, rejection: &Rejection, _cx: &Context<'_>) -> Reply {
+        DubError::from_rejection(rejection).reply()
+    }
+}

@@ -1,0 +1,439 @@
+//! Dub's rules for the three partner operations. Every check runs before anything is stored, so
+//! a refused request leaves the state as it was.
+
+use serde_json::{Map, Value, json};
+
+use super::errors::DubError;
+use super::state::{DubState, Enrollment, Partner, text};
+use super::{Program, Workspace};
+use crate::ids::IdGenerator;
+
+/// `LinkProps` fields that are copied onto the link as they are.
+const COPIED_PROPS: [&str; 19] = [
+    "archived",
+    "comments",
+    "expiresAt",
+    "expiredUrl",
+    "password",
+    "proxy",
+    "title",
+    "description",
+    "image",
+    "video",
+    "rewrite",
+    "ios",
+    "android",
+    "doIndex",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+];
+
+/// The rules, bound to the calling workspace, the id generator and the request time.
+pub struct Rules<'a> {
+    /// The caller's workspace.
+    pub workspace: &'a Workspace,
+    /// Where new ids come from.
+    pub ids: &'a IdGenerator,
+    /// The request time, RFC 3339.
+    pub now: String,
+}
+
+/// What a link request resolved to, before anything is stored.
+struct LinkTarget<'p> {
+    program: &'p Program,
+    domain: String,
+    url: String,
+}
+
+impl Rules<'_> {
+    fn program(&self, program_id: &str) -> Result<&Program, DubError> {
+        self.workspace
+            .programs
+            .iter()
+            .find(|p| p.id == program_id)
+            .ok_or_else(|| DubError::not_found("Program not found."))
+    }
+
+    /// The program's domain and URL; Dub refuses partner work until both are set.
+    fn program_target(&self, program_id: &str) -> Result<(&Program, String, String), DubError> {
+        let program = self.program(program_id)?;
+        match (&program.domain, &program.url) {
+            (Some(domain), Some(url)) => Ok((program, domain.clone(), url.clone())),
+            _ => Err(DubError::bad_request(
+                "You need to set a domain and url for this program before creating a partner.",
+            )),
+        }
+    }
+
+    /// `POST /partners`.
+    pub fn create_partner(&self, state: &mut DubState, body: &Value) -> Result<Value, DubError> {
+        let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::trim);
+        let email = field("email").unwrap_or_default().to_string();
+        let name = field("name").unwrap_or_default().to_string();
+        let username = body
+            .get("username")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let tenant_id = field("tenantId").map(str::to_string);
+        let (program, domain, url) = self.program_target(field("programId").unwrap_or_default())?;
+        let props = body.get("linkProps").cloned().unwrap_or(json!({}));
+
+        let mut link = self.new_link(
+            &LinkTarget {
+                program,
+                domain,
+                url,
+            },
+            username,
+            &props,
+        )?;
+        link.insert("tenantId".into(), json!(tenant_id));
+        self.check_link_unique(state, &link, None)?;
+        if let Some(existing) = state.partner_by_email(&email)
+            && state.enrollment(&program.id, &existing.id).is_some()
+        {
+            return Err(DubError::conflict(format!(
+                "Partner {email} already enrolled in this program."
+            )));
+        }
+        if let Some(tenant) = &tenant_id
+            && state.enrollment_by_tenant(&program.id, tenant).is_some()
+        {
+            return Err(DubError::conflict(format!(
+                "Tenant {tenant} already enrolled in this program."
+            )));
+        }
+
+        // Every check passed: store the partner (reused by email), its enrolment and its link.
+        let partner = match state.partner_by_email(&email) {
+            Some(existing) => existing.clone(),
+            None => {
+                let id = format!("pn_{}", self.ids.alphanumeric(24));
+                let image = body
+                    .get("image")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let partner = Partner {
+                    image: Some(
+                        image.unwrap_or_else(|| format!("https://api.dub.co/og/avatar?seed={id}")),
+                    ),
+                    id,
+                    name,
+                    email: email.clone(),
+                    country: "US".into(),
+                    created_at: self.now.clone(),
+                    updated_at: self.now.clone(),
+                };
+                state.partners.insert(partner.id.clone(), partner.clone());
+                partner
+            }
+        };
+        link.insert("partnerId".into(), json!(partner.id));
+        state.enrollments.push(Enrollment {
+            partner_id: partner.id.clone(),
+            program_id: program.id.clone(),
+            tenant_id: tenant_id.clone(),
+            status: "approved".into(),
+        });
+        let summary = json!({
+            "id": link["id"], "domain": link["domain"], "key": link["key"], "shortLink": link["shortLink"],
+            "url": link["url"], "clicks": 0, "leads": 0, "sales": 0, "saleAmount": 0,
+        });
+        state.links.insert(text(&link, "id").to_string(), link);
+        Ok(json!({
+            "id": partner.id,
+            "name": partner.name,
+            "email": partner.email,
+            "image": partner.image,
+            "country": partner.country,
+            "bio": null,
+            "stripeConnectId": null,
+            "payoutsEnabled": false,
+            "createdAt": partner.created_at,
+            "updatedAt": partner.updated_at,
+            "status": "approved",
+            "links": [summary],
+            "commissionAmount": null,
+            "earnings": 0,
+            "clicks": 0,
+            "leads": 0,
+            "sales": 0,
+            "salesAmount": 0,
+        }))
+    }
+
+    /// Resolves a link request: URL parsed, program and domain checked, partner enrolled.
+    /// Returns the target and the enrolment the link belongs to.
+    fn link_request<'s>(
+        &'s self,
+        state: &DubState,
+        body: &Value,
+    ) -> Result<(LinkTarget<'s>, Enrollment), DubError> {
+        let url = parse_url(body.get("url").and_then(Value::as_str).unwrap_or_default())?;
+        let program_id = body
+            .get("programId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let (program, domain, program_url) = self.program_target(program_id)?;
+        let (wanted, expected) = (apex(&url), apex(&program_url));
+        if wanted != expected {
+            return Err(DubError::bad_request(format!(
+                "The provided URL domain ({wanted}) does not match the program's domain ({expected})."
+            )));
+        }
+        let partner_id = body.get("partnerId").and_then(Value::as_str);
+        let tenant_id = body.get("tenantId").and_then(Value::as_str);
+        let enrollment = match (partner_id, tenant_id) {
+            (None, None) => {
+                return Err(DubError::bad_request(
+                    "You must provide a partnerId or tenantId.",
+                ));
+            }
+            // partnerId takes precedence over tenantId.
+            (Some(partner), _) => state.enrollment(&program.id, partner),
+            (None, Some(tenant)) => state.enrollment_by_tenant(&program.id, tenant),
+        }
+        .cloned()
+        .ok_or_else(|| DubError::not_found("Partner not found."))?;
+        Ok((
+            LinkTarget {
+                program,
+                domain,
+                url,
+            },
+            enrollment,
+        ))
+    }
+
+    /// `POST /partners/links`.
+    pub fn create_link(&self, state: &mut DubState, body: &Value) -> Result<Value, DubError> {
+        let (target, enrollment) = self.link_request(state, body)?;
+        let link = self.build_link(&target, &enrollment, body)?;
+        self.check_link_unique(state, &link, None)?;
+        let value = Value::Object(link.clone());
+        state.links.insert(text(&link, "id").to_string(), link);
+        Ok(value)
+    }
+
+    /// `PUT /partners/links/upsert`: the link with exactly this URL is returned as it is,
+    /// updated when the request changes it, or created when there is none.
+    pub fn upsert_link(&self, state: &mut DubState, body: &Value) -> Result<Value, DubError> {
+        let (target, enrollment) = self.link_request(state, body)?;
+        // Dub filters on partnerId only when the caller sent one.
+        let partner_filter = body.get("partnerId").and_then(Value::as_str);
+        let existing = state
+            .links
+            .values()
+            .find(|l| {
+                text(l, "workspaceId") == self.workspace.id
+                    && text(l, "programId") == target.program.id
+                    && partner_filter.is_none_or(|p| text(l, "partnerId") == p)
+                    && text(l, "url") == target.url
+            })
+            .cloned();
+        let Some(existing) = existing else {
+            let link = self.build_link(&target, &enrollment, body)?;
+            self.check_link_unique(state, &link, None)?;
+            let value = Value::Object(link.clone());
+            state.links.insert(text(&link, "id").to_string(), link);
+            return Ok(value);
+        };
+        let mut updated = existing.clone();
+        let props = body.get("linkProps").cloned().unwrap_or(json!({}));
+        apply_props(&mut updated, &props)?;
+        if let Some(key) = body.get("key").and_then(Value::as_str) {
+            updated.insert("key".into(), json!(key));
+            updated.insert("shortLink".into(), json!(short_link(&target.domain, key)));
+            updated.insert(
+                "qrCode".into(),
+                json!(qr_code(&short_link(&target.domain, key))),
+            );
+        }
+        if updated == existing {
+            return Ok(Value::Object(existing));
+        }
+        let id = text(&existing, "id").to_string();
+        self.check_link_unique(state, &updated, Some(&id))?;
+        updated.insert("updatedAt".into(), json!(self.now));
+        state.links.insert(id, updated.clone());
+        Ok(Value::Object(updated))
+    }
+
+    /// A new link for `enrollment` from a link request body.
+    fn build_link(
+        &self,
+        target: &LinkTarget<'_>,
+        enrollment: &Enrollment,
+        body: &Value,
+    ) -> Result<Map<String, Value>, DubError> {
+        let props = body.get("linkProps").cloned().unwrap_or(json!({}));
+        let key = match body.get("key").and_then(Value::as_str) {
+            Some(key) => key.to_string(),
+            None => {
+                let random = self.ids.alphanumeric(7);
+                match props
+                    .get("prefix")
+                    .and_then(Value::as_str)
+                    .filter(|p| !p.is_empty())
+                {
+                    Some(prefix) => format!("{}/{random}", prefix.trim_matches('/')),
+                    None => random,
+                }
+            }
+        };
+        let mut link = self.new_link(target, &key, &props)?;
+        link.insert("partnerId".into(), json!(enrollment.partner_id));
+        link.insert("tenantId".into(), json!(enrollment.tenant_id));
+        Ok(link)
+    }
+
+    /// A complete `LinkSchema` object on the program's domain.
+    fn new_link(
+        &self,
+        target: &LinkTarget<'_>,
+        key: &str,
+        props: &Value,
+    ) -> Result<Map<String, Value>, DubError> {
+        let short = short_link(&target.domain, key);
+        let project = self.workspace.id.trim_start_matches("ws_");
+        let Value::Object(mut link) = json!({
+            "id": format!("link_{}", self.ids.alphanumeric(24)),
+            "domain": target.domain,
+            "key": key,
+            "url": target.url,
+            "trackConversion": true,
+            "externalId": null, "tenantId": null, "programId": target.program.id, "partnerId": null,
+            "archived": false, "expiresAt": null, "expiredUrl": null, "password": null, "proxy": false,
+            "title": null, "description": null, "image": null, "video": null, "rewrite": false,
+            "doIndex": false, "ios": null, "android": null, "geo": null, "publicStats": false,
+            "tagId": null, "tags": [], "webhookIds": [], "comments": null,
+            "shortLink": short, "qrCode": qr_code(&short),
+            "utm_source": null, "utm_medium": null, "utm_campaign": null, "utm_term": null, "utm_content": null,
+            "userId": null, "workspaceId": self.workspace.id, "clicks": 0, "lastClicked": null,
+            "leads": 0, "sales": 0, "saleAmount": 0, "createdAt": self.now, "updatedAt": self.now,
+            "projectId": project,
+        }) else {
+            unreachable!("a JSON object literal")
+        };
+        apply_props(&mut link, props)?;
+        Ok(link)
+    }
+
+    /// Dub's uniqueness rules: one link per domain and key, one per external id in a workspace.
+    fn check_link_unique(
+        &self,
+        state: &DubState,
+        link: &Map<String, Value>,
+        except: Option<&str>,
+    ) -> Result<(), DubError> {
+        if let Some(other) = state.link_by_key(text(link, "domain"), text(link, "key"))
+            && Some(other) != except
+        {
+            return Err(DubError::conflict(
+                "Duplicate key: This short link already exists.",
+            ));
+        }
+        let external = text(link, "externalId");
+        if !external.is_empty()
+            && let Some(other) = state.link_by_external_id(&self.workspace.id, external)
+            && Some(other) != except
+        {
+            return Err(DubError::conflict(
+                "A link with this externalId already exists in this workspace.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Copies `linkProps` onto a link, with Dub's transformations.
+fn apply_props(link: &mut Map<String, Value>, props: &Value) -> Result<(), DubError> {
+    let Some(props) = props.as_object() else {
+        return Ok(());
+    };
+    for field in COPIED_PROPS {
+        if let Some(value) = props.get(field) {
+            link.insert(field.to_string(), value.clone());
+        }
+    }
+    if let Some(external) = props.get("externalId") {
+        let stripped = external
+            .as_str()
+            .map(|e| e.strip_prefix("ext_").unwrap_or(e).to_string());
+        link.insert("externalId".into(), json!(stripped));
+    }
+    if let Some(expires) = props.get("expiresAt").and_then(Value::as_str)
+        && time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339)
+            .is_err()
+        && time::Date::parse(
+            expires,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .is_err()
+    {
+        return Err(DubError::unprocessable("Invalid expiration date."));
+    }
+    let tag_ids: Vec<&str> = match props.get("tagIds") {
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    // The fake's workspaces have no tags, so any tag id is unknown.
+    if !tag_ids.is_empty() {
+        return Err(DubError::unprocessable(format!(
+            "Invalid tagIds detected: {}",
+            tag_ids.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Dub's URL parsing: a scheme is added when missing; anything else unparseable is invalid.
+fn parse_url(raw: &str) -> Result<String, DubError> {
+    let raw = raw.trim();
+    let candidate = if raw.contains("://") {
+        raw.to_string()
+    } else {
+        format!("https://{raw}")
+    };
+    match url::Url::parse(&candidate) {
+        Ok(url) if url.host_str().is_some_and(|h| h.contains('.')) => Ok(candidate),
+        _ => Err(DubError::unprocessable("custom: url: Invalid URL")),
+    }
+}
+
+/// The apex domain of a URL (its last two host labels).
+fn apex(url: &str) -> String {
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    let host = host.trim_start_matches("www.");
+    let labels: Vec<&str> = host.split('.').collect();
+    labels[labels.len().saturating_sub(2)..].join(".")
+}
+
+/// `https://{domain}/{key}`, the key percent-encoded as a URL constructor would.
+fn short_link(domain: &str, key: &str) -> String {
+    let encoded: String = key
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    format!("https://{domain}/{encoded}")
+}
+
+fn qr_code(short_link: &str) -> String {
+    format!("https://api.dub.co/qr?url={short_link}?qr=1")
+}

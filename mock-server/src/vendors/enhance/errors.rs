@@ -1,0 +1,130 @@
+//! Enhance's error body `{code, detail, message}`, one constructor per status.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use super::super::allow_header;
+use crate::pipeline::{Rejection, Reply};
+
+/// One Enhance failure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnhanceError {
+    status: StatusCode,
+    code: &'static str,
+    detail: Option<String>,
+    message: String,
+    allow: Option<String>,
+}
+
+impl EnhanceError {
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        detail: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        EnhanceError {
+            status,
+            code,
+            detail,
+            message: message.into(),
+            allow: None,
+        }
+    }
+
+    /// 400: a parameter or the body is invalid; `detail` names the field.
+    pub fn bad_request(detail: Option<String>, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", detail, message)
+    }
+
+    /// 401: no valid session or token.
+    pub fn invalid_session() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_session",
+            None,
+            "Invalid session",
+        )
+    }
+
+    /// 403: the caller's role does not allow this.
+    pub fn insufficient_privileges(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_privileges",
+            None,
+            message,
+        )
+    }
+
+    /// 404: the named kind of entity (`org`, `plan` …) does not exist.
+    pub fn not_found(kind: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            Some(kind.to_string()),
+            "Not found",
+        )
+    }
+
+    /// 409: an entity of this kind already exists.
+    pub fn already_exists(kind: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "already_exists",
+            Some(kind.to_string()),
+            "Already exists",
+        )
+    }
+
+    /// The envelope for a generic stage's refusal.
+    pub fn from_rejection(rejection: &Rejection) -> Self {
+        match rejection {
+            Rejection::MissingCredentials
+            | Rejection::MalformedCredentials(_)
+            | Rejection::UnknownCredentials => Self::invalid_session(),
+            Rejection::Forbidden(message) => Self::insufficient_privileges(message.clone()),
+            Rejection::UnknownPath => Self::not_found("route"),
+            Rejection::MethodNotAllowed { .. } => {
+                let mut e = Self::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "bad_request",
+                    None,
+                    "Method not allowed",
+                );
+                e.allow = allow_header(rejection);
+                e
+            }
+            Rejection::UnsupportedMediaType(ct) => {
+                Self::bad_request(None, format!("Unsupported content type {ct}"))
+            }
+            Rejection::MissingBody => Self::bad_request(None, "A JSON body is required"),
+            Rejection::MalformedJson(detail) => {
+                Self::bad_request(None, format!("Invalid JSON: {detail}"))
+            }
+            Rejection::Invalid(violations) => {
+                let first = &violations[0];
+                Self::bad_request(Some(first.dotted_path()), first.message.clone())
+            }
+            Rejection::Internal(detail) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "bad_request",
+                None,
+                detail.clone(),
+            ),
+        }
+    }
+
+    /// Renders the error.
+    pub fn reply(self) -> Reply {
+        let mut body = json!({"code": self.code, "message": self.message});
+        if let Some(detail) = self.detail.filter(|d| !d.is_empty()) {
+            body["detail"] = json!(detail);
+        }
+        let reply = Reply::json(self.status, body);
+        match self.allow {
+            Some(allow) => reply.with_header("Allow", allow),
+            None => reply,
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Enhance control-panel customers: a session cookie `id0` or a bearer access token, and the
+//! `HttpError` body `{code, detail, message}`.
+
+mod errors;
+
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+pub use errors::EnhanceError;
+
+use super::{Context, Principal, Vendor, World, bearer, spec_example};
+use crate::VendorId;
+use crate::pipeline::{Rejection, Reply, ValidatedRequest, cookies};
+use crate::spec::Operation;
+
+/// Enhance's configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnhanceConfig {
+    /// Organisation access tokens (`Authorization: Bearer …`).
+    pub access_tokens: Vec<EnhanceToken>,
+    /// Logged-in sessions (cookie `id0`).
+    pub sessions: Vec<EnhanceSession>,
+}
+
+/// An access token of an organisation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnhanceToken {
+    /// The token text.
+    pub token: String,
+    /// The organisation it acts for.
+    pub org_id: String,
+    /// Its role there (`Owner`, `SuperAdmin`, …).
+    pub role: String,
+}
+
+/// A session cookie of a member of an organisation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnhanceSession {
+    /// The `id0` cookie value.
+    pub id0: String,
+    /// The organisation the member belongs to.
+    pub org_id: String,
+    /// The member's role there.
+    pub role: String,
+}
+
+/// The Enhance fake.
+pub struct Enhance {
+    config: EnhanceConfig,
+    #[allow(dead_code)]
+    world: World,
+}
+
+impl Enhance {
+    /// An Enhance fake with the given credentials.
+    pub fn new(config: EnhanceConfig, world: World) -> Self {
+        Enhance { config, world }
+    }
+}
+
+impl Vendor for Enhance {
+    fn id(&self) -> VendorId {
+        VendorId::Enhance
+    }
+
+    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+        // Either scheme is enough; a session cookie is looked at first, as the panel's UI sends one.
+        if let Some((_, id0)) = cookies(headers).into_iter().find(|(k, _)| *k == "id0") {
+            return self
+                .config
+                .sessions
+                .iter()
+                .find(|s| s.id0 == id0)
+                .map(|s| Principal {
+                    credential: s.id0.clone(),
+                })
+                .ok_or(Rejection::UnknownCredentials);
+        }
+        let token = bearer(headers)?.ok_or(Rejection::MissingCredentials)?;
+        self.config
+            .access_tokens
+            .iter()
+            .find(|t| t.token == token)
+            .map(|t| Principal {
+                credential: t.token.clone(),
+            })
+            .ok_or(Rejection::UnknownCredentials)
+    }
+
+    fn handle(
+        &self,
+        op: &Operation,
+        _request: &ValidatedRequest,
+        _caller: &Principal,
+        _cx: &Context<'_>,
+    ) -> Reply {
+        spec_example(op)
+    }
+
+    fn reject(&self, rejection: &Rejection, _cx: &Context<'_>) -> Reply {
+        EnhanceError::from_rejection(rejection).reply()
+    }
+}

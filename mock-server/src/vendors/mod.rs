@@ -1,0 +1,139 @@
+//! The vendor modules: the only vendor-specific code. Each one owns its credentials, its error
+//! envelope, its state and its rules; everything generic comes from the spec.
+
+pub mod archera;
+pub mod cloudcockpit;
+pub mod confluent;
+pub mod dub;
+pub mod enhance;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, StatusCode, header};
+use time::OffsetDateTime;
+
+use crate::VendorId;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::ids::IdGenerator;
+use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use crate::spec::Operation;
+
+/// The authenticated caller, as the vendor identifies it (an API key, a token, a session).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The credential's identity in the vendor's configuration.
+    pub credential: String,
+}
+
+/// What every stage knows about the request being answered.
+pub struct Context<'a> {
+    /// The operation, when the path and method matched one.
+    pub operation: Option<&'a Operation>,
+    /// The id the fake assigned to this request.
+    pub request_id: String,
+    /// The request time, from the shared clock.
+    pub now: OffsetDateTime,
+    /// The request headers.
+    pub headers: &'a HeaderMap,
+}
+
+/// What the vendor modules share: the clock and the id generator.
+#[derive(Clone, Debug)]
+pub struct World {
+    /// The clock every timestamp reads.
+    pub clock: Arc<Clock>,
+    /// The id generator every vendor draws from.
+    pub ids: Arc<IdGenerator>,
+}
+
+/// One vendor's behaviour behind the generic pipeline.
+pub trait Vendor: Send + Sync {
+    /// Which vendor this is.
+    fn id(&self) -> VendorId;
+
+    /// Checks the request's credentials for `op` in the vendor's scheme.
+    fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection>;
+
+    /// Answers a validated request. Rule violations are answered here, in the vendor's envelope.
+    fn handle(
+        &self,
+        op: &Operation,
+        request: &ValidatedRequest,
+        caller: &Principal,
+        cx: &Context<'_>,
+    ) -> Reply;
+
+    /// Renders a generic stage's refusal with the vendor's status and error envelope.
+    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply;
+
+    /// Adds what the vendor puts on every response (request ids …).
+    fn finish(&self, _reply: &mut Reply, _cx: &Context<'_>) {}
+}
+
+/// Builds every vendor from the configuration.
+pub fn build(config: &Config, world: &World) -> BTreeMap<VendorId, Arc<dyn Vendor>> {
+    let vendors: [Arc<dyn Vendor>; 5] = [
+        Arc::new(confluent::Confluent::new(
+            config.confluent.clone(),
+            world.clone(),
+        )),
+        Arc::new(enhance::Enhance::new(config.enhance.clone(), world.clone())),
+        Arc::new(cloudcockpit::CloudCockpit::new(
+            config.cloudcockpit.clone(),
+            world.clone(),
+        )),
+        Arc::new(dub::Dub::new(config.dub.clone(), world.clone())),
+        Arc::new(archera::Archera::new(config.archera.clone(), world.clone())),
+    ];
+    vendors.into_iter().map(|v| (v.id(), v)).collect()
+}
+
+/// The spec's documented success for `op`, answered with its example: how an operation whose
+/// vendor semantics are not modelled yet still answers with a spec-valid response.
+pub fn spec_example(op: &Operation) -> Reply {
+    match op.success() {
+        Some((status, response)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            match response.body.as_ref().and_then(|b| b.example.clone()) {
+                Some(example) => Reply::json(status, example),
+                None => Reply::empty(status),
+            }
+        }
+        None => Reply::empty(StatusCode::NO_CONTENT),
+    }
+}
+
+/// The bearer token of an `Authorization` header: `Ok(None)` when absent, `Err` when present in
+/// another scheme.
+pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Rejection> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().unwrap_or_default();
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(Rejection::MalformedCredentials(
+            "the Authorization header does not carry a Bearer token".into(),
+        )),
+    }
+}
+
+/// The `Allow` header value for a 405.
+pub fn allow_header(rejection: &Rejection) -> Option<String> {
+    match rejection {
+        Rejection::MethodNotAllowed { allowed } => Some(
+            allowed
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        _ => None,
+    }
+}
