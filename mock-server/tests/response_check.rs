@@ -1,0 +1,99 @@
+//! The response check catches a reply that breaks the spec, and strict mode never lets it out.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::json;
+use understudy::VendorId;
+use understudy::pipeline::{App, Mount, Rejection, Reply, ValidatedRequest, VIOLATION_HEADER, check, router};
+use understudy::server::{Options, app};
+use understudy::spec::{Operation, Place};
+use understudy::vendors::{Context, Principal, Vendor};
+
+#[test]
+fn a_body_missing_a_required_field_is_caught_with_its_json_path() {
+    let app = app(&Options::default()).unwrap();
+    let op = app.specs.vendor(VendorId::Dub).operation("createPartnerLink").unwrap();
+    let mut body = op.success().unwrap().1.body.as_ref().unwrap().example.clone().unwrap();
+    assert!(check(op, &Reply::json(StatusCode::CREATED, body.clone())).is_empty(), "the example itself is valid");
+    body.as_object_mut().unwrap().remove("shortLink");
+    body["clicks"] = json!("many");
+    let violations = check(op, &Reply::json(StatusCode::CREATED, body));
+    let pointers: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+    assert!(pointers.contains(&"/shortLink"), "{violations:?}");
+    assert!(pointers.contains(&"/clicks"), "{violations:?}");
+    assert!(violations.iter().all(|v| v.place == Place::ResponseBody));
+}
+
+#[test]
+fn an_undocumented_status_and_a_missing_required_header_are_caught() {
+    let app = app(&Options::default()).unwrap();
+    let op = app.specs.vendor(VendorId::Confluent).operation("signup").unwrap();
+    assert!(!check(op, &Reply::empty(StatusCode::IM_A_TEAPOT)).is_empty());
+    let conflict = Reply::json(StatusCode::CONFLICT, json!({"errors": [{"status": "409", "code": "resource_already_exists"}]}))
+        .with_header("X-Request-Id", "r-1");
+    let violations = check(op, &conflict);
+    assert!(violations.iter().any(|v| v.name.as_deref() == Some("Location") && v.keyword == "required"), "{violations:?}");
+}
+
+/// A Dub whose handler answers 201 with a body Dub's spec forbids.
+struct BrokenDub(Arc<dyn Vendor>);
+
+impl Vendor for BrokenDub {
+    fn id(&self) -> VendorId {
+        VendorId::Dub
+    }
+    fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+        self.0.authenticate(op, headers)
+    }
+    fn handle(&self, _op: &Operation, _r: &ValidatedRequest, _c: &Principal, _cx: &Context<'_>) -> Reply {
+        Reply::json(StatusCode::CREATED, json!({"id": 42}))
+    }
+    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
+        self.0.reject(rejection, cx)
+    }
+}
+
+async fn serve(strict: bool) -> (String, tokio::task::JoinHandle<()>) {
+    let base = app(&Options::default()).unwrap();
+    let mut vendors = base.vendors.clone();
+    vendors.insert(VendorId::Dub, Arc::new(BrokenDub(base.vendors[&VendorId::Dub].clone())));
+    let broken = Arc::new(App { specs: base.specs.clone(), vendors, world: base.world.clone(), strict });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/dub/partners", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router(broken, Mount::All)).await.unwrap();
+    });
+    (url, task)
+}
+
+async fn send(url: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(url)
+        .bearer_auth("dub_understudy_test")
+        .json(&json!({"programId": "prog_understudy", "name": "A", "email": "a@example.com", "username": "a"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn strict_mode_replaces_a_contract_breaking_reply_with_a_diagnosed_500() {
+    let (url, task) = serve(true).await;
+    let response = send(&url).await;
+    assert_eq!(response.status(), 500);
+    let diagnosis = response.headers()[VIOLATION_HEADER].to_str().unwrap().to_string();
+    assert!(diagnosis.contains("createPartner 201"), "{diagnosis}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "internal_server_error", "the 500 is in Dub's envelope");
+    task.abort();
+}
+
+#[tokio::test]
+async fn lenient_mode_logs_but_passes_the_reply_through() {
+    let (url, task) = serve(false).await;
+    let response = send(&url).await;
+    assert_eq!(response.status(), 201);
+    assert!(response.headers().get(VIOLATION_HEADER).is_none());
+    task.abort();
+}
