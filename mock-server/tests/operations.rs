@@ -24,7 +24,13 @@ struct Case {
     unauthenticated_status: u16,
 }
 
-fn archera(op: &'static str, method: Method, suffix: &str, body: Option<Value>, malformed: Option<Value>) -> Case {
+fn archera(
+    op: &'static str,
+    method: Method,
+    suffix: &str,
+    body: Option<Value>,
+    malformed: Option<Value>,
+) -> Case {
     // Without a body to break, break the org id instead (Archera's routes answer 404 for it).
     let malformed_status = if malformed.is_some() { 422 } else { 404 };
     Case {
@@ -33,7 +39,9 @@ fn archera(op: &'static str, method: Method, suffix: &str, body: Option<Value>, 
         path: format!("/archera/v2/org/{ORG}/partners{suffix}"),
         auth: vec![("x-api-key", "archera_understudy_test")],
         body,
-        malformed_path: malformed.is_none().then(|| format!("/archera/v2/org/not-a-uuid/partners{suffix}")),
+        malformed_path: malformed
+            .is_none()
+            .then(|| format!("/archera/v2/org/not-a-uuid/partners{suffix}")),
         malformed_body: malformed,
         malformed_status,
         unauthenticated_status: 401,
@@ -43,9 +51,17 @@ fn archera(op: &'static str, method: Method, suffix: &str, body: Option<Value>, 
 fn cases() -> Vec<Case> {
     let confluent = vec![("Authorization", "Bearer confluent_understudy_test")];
     let enhance = vec![("Authorization", "Bearer enhance_understudy_test")];
-    let sso = json!({"kind": "AzureSSOConfig", "tenant_id": "0c6f1e7a-2d4b-4a8e-9f31-7b5d2c9e8a14"});
+    let sso =
+        json!({"kind": "AzureSSOConfig", "tenant_id": "0c6f1e7a-2d4b-4a8e-9f31-7b5d2c9e8a14"});
     let entitlement = json!({"external_id": "ext-1", "name": "Plan", "plan_id": "plan-1", "product_id": "prod-1"});
-    let case = |op, method, path: String, auth: &Vec<(&'static str, &'static str)>, body: Option<Value>, bad: Value, bad_status, unauth| Case {
+    let case = |op,
+                method,
+                path: String,
+                auth: &Vec<(&'static str, &'static str)>,
+                body: Option<Value>,
+                bad: Value,
+                bad_status,
+                unauth| Case {
         op,
         method,
         path,
@@ -101,12 +117,18 @@ fn cases() -> Vec<Case> {
 /// What every vendor's error envelope must contain, so a wrong envelope cannot pass.
 fn assert_envelope(vendor: &str, status: u16, body: &Value) {
     match vendor {
-        "dub" => assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string(), "{body}"),
+        "dub" => assert!(
+            body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+            "{body}"
+        ),
         "confluent" => assert_eq!(body["errors"][0]["status"], status.to_string(), "{body}"),
         "enhance" => assert!(body["code"].is_string(), "{body}"),
         "cloudcockpit" => assert_eq!(body["statusCode"], status, "{body}"),
         "archera" if status == 422 => assert_eq!(body["code"], 422, "{body}"),
-        "archera" => assert!(body["timestamp"].is_string() && body["type"].is_string(), "{body}"),
+        "archera" => assert!(
+            body["timestamp"].is_string() && body["type"].is_string(),
+            "{body}"
+        ),
         other => panic!("unknown vendor {other}"),
     }
 }
@@ -119,20 +141,51 @@ async fn all_22_operations_answer_reject_and_refuse_in_their_envelopes() {
     for case in &cases {
         let vendor = case.path.trim_start_matches('/').split('/').next().unwrap();
         // A valid request gets a documented success (strict mode turns any contract break into 500).
-        if let Some(body) = case.body.as_ref().or(if case.method == Method::GET { Some(&Value::Null) } else { None }) {
+        if let Some(body) = case.body.as_ref().or(if case.method == Method::GET {
+            Some(&Value::Null)
+        } else {
+            None
+        }) {
             let body = (!body.is_null()).then_some(body);
-            let (status, headers, reply) = read(fake.send(case.method.clone(), &case.path, &case.auth, body).await).await;
-            assert!((200..300).contains(&status), "{}: {status} {reply} {headers:?}", case.op);
+            let (status, headers, reply) = read(
+                fake.send(case.method.clone(), &case.path, &case.auth, body)
+                    .await,
+            )
+            .await;
+            assert!(
+                (200..300).contains(&status),
+                "{}: {status} {reply} {headers:?}",
+                case.op
+            );
         }
         // A malformed request is rejected in the vendor's envelope.
-        let path = case.malformed_path.clone().unwrap_or_else(|| case.path.clone());
-        let (status, headers, reply) =
-            read(fake.send(case.method.clone(), &path, &case.auth, case.malformed_body.as_ref().filter(|b| !b.is_null())).await).await;
+        let path = case
+            .malformed_path
+            .clone()
+            .unwrap_or_else(|| case.path.clone());
+        let (status, headers, reply) = read(
+            fake.send(
+                case.method.clone(),
+                &path,
+                &case.auth,
+                case.malformed_body.as_ref().filter(|b| !b.is_null()),
+            )
+            .await,
+        )
+        .await;
         assert_eq!(status, case.malformed_status, "{}: {reply}", case.op);
-        assert!(headers.get("x-understudy-contract-violation").is_none(), "{}", case.op);
+        assert!(
+            headers.get("x-understudy-contract-violation").is_none(),
+            "{}",
+            case.op
+        );
         assert_envelope(vendor, status, &reply);
         // Missing credentials are refused before anything else.
-        let (status, _, reply) = read(fake.send(case.method.clone(), &case.path, &[], case.body.as_ref()).await).await;
+        let (status, _, reply) = read(
+            fake.send(case.method.clone(), &case.path, &[], case.body.as_ref())
+                .await,
+        )
+        .await;
         assert_eq!(status, case.unauthenticated_status, "{}: {reply}", case.op);
         assert_envelope(vendor, status, &reply);
     }
@@ -141,7 +194,16 @@ async fn all_22_operations_answer_reject_and_refuse_in_their_envelopes() {
 #[tokio::test]
 async fn unknown_paths_and_wrong_methods_answer_as_each_vendor_does() {
     let fake = Fake::start().await;
-    let (status, headers, body) = read(fake.send(Method::DELETE, &format!("/archera/v2/org/{ORG}/partners"), &[("x-api-key", "archera_understudy_test")], None).await).await;
+    let (status, headers, body) = read(
+        fake.send(
+            Method::DELETE,
+            &format!("/archera/v2/org/{ORG}/partners"),
+            &[("x-api-key", "archera_understudy_test")],
+            None,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 405, "Archera documents 405");
     assert_eq!(headers["allow"], "PATCH");
     assert_envelope("archera", 405, &body);
@@ -150,7 +212,11 @@ async fn unknown_paths_and_wrong_methods_answer_as_each_vendor_does() {
     assert_eq!(status, 405);
     assert_eq!(headers["allow"], "POST");
 
-    let (status, headers, body) = read(fake.send(Method::GET, "/confluent/partner/v2/nothing", &[], None).await).await;
+    let (status, headers, body) = read(
+        fake.send(Method::GET, "/confluent/partner/v2/nothing", &[], None)
+            .await,
+    )
+    .await;
     assert_eq!(status, 404);
     assert!(headers.contains_key("x-request-id"));
     assert_envelope("confluent", 404, &body);
@@ -159,10 +225,33 @@ async fn unknown_paths_and_wrong_methods_answer_as_each_vendor_does() {
 #[tokio::test]
 async fn confluent_401_carries_a_challenge_and_a_scope_less_token_gets_403() {
     let fake = Fake::start().await;
-    let (status, headers, _) = read(fake.send(Method::POST, "/confluent/partner/v2/signup", &[], Some(&json!({}))).await).await;
+    let (status, headers, _) = read(
+        fake.send(
+            Method::POST,
+            "/confluent/partner/v2/signup",
+            &[],
+            Some(&json!({})),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 401);
-    assert!(headers["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
-    let (status, _, body) = read(fake.send(Method::POST, "/confluent/partner/v2/signup", &[("Authorization", "Bearer confluent_understudy_readonly")], Some(&json!({}))).await).await;
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    let (status, _, body) = read(
+        fake.send(
+            Method::POST,
+            "/confluent/partner/v2/signup",
+            &[("Authorization", "Bearer confluent_understudy_readonly")],
+            Some(&json!({})),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 403);
     assert_eq!(body["errors"][0]["code"], "user_unauthorized");
 }
@@ -171,14 +260,49 @@ async fn confluent_401_carries_a_challenge_and_a_scope_less_token_gets_403() {
 async fn enhance_accepts_the_session_cookie_and_cloudcockpit_needs_its_tenant() {
     let fake = Fake::start().await;
     let path = format!("/enhance/orgs/{MO}/customers");
-    let (status, _, _) = read(fake.send(Method::GET, &path, &[("Cookie", "id0=enhance_understudy_session")], None).await).await;
+    let (status, _, _) = read(
+        fake.send(
+            Method::GET,
+            &path,
+            &[("Cookie", "id0=enhance_understudy_session")],
+            None,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
-    let (status, _, _) = read(fake.send(Method::GET, &path, &[("Cookie", "id0=stale")], None).await).await;
+    let (status, _, _) = read(
+        fake.send(Method::GET, &path, &[("Cookie", "id0=stale")], None)
+            .await,
+    )
+    .await;
     assert_eq!(status, 401);
     let url = "/cloudcockpit/v1/Customers/relationship-acceptance?providerInstanceId=5b0e6a52-3c1f-4f0e-9d47-2a9c8e1f7b30";
-    let (status, _, body) = read(fake.send(Method::GET, url, &[("Authorization", "Bearer cloudcockpit_understudy_test")], None).await).await;
+    let (status, _, body) = read(
+        fake.send(
+            Method::GET,
+            url,
+            &[("Authorization", "Bearer cloudcockpit_understudy_test")],
+            None,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 401, "{body}");
-    let (status, _, body) = read(fake.send(Method::GET, url, &[("Authorization", "Bearer cloudcockpit_understudy_test"), ("X-Tenant", "understudy.example"), ("X-Correlation-Id", "5b0e6a52-0000-4f0e-9d47-2a9c8e1f7b30")], None).await).await;
+    let (status, _, body) = read(
+        fake.send(
+            Method::GET,
+            url,
+            &[
+                ("Authorization", "Bearer cloudcockpit_understudy_test"),
+                ("X-Tenant", "understudy.example"),
+                ("X-Correlation-Id", "5b0e6a52-0000-4f0e-9d47-2a9c8e1f7b30"),
+            ],
+            None,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(body.as_str().unwrap().starts_with("https://"));
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::json;
 use understudy::VendorId;
-use understudy::pipeline::{App, Mount, Rejection, Reply, ValidatedRequest, VIOLATION_HEADER, check, router};
+use understudy::pipeline::{
+    App, Mount, Rejection, Reply, VIOLATION_HEADER, ValidatedRequest, check, router,
+};
 use understudy::server::{Options, app};
 use understudy::spec::{Operation, Place};
 use understudy::vendors::{Context, Principal, Vendor};
@@ -13,9 +15,25 @@ use understudy::vendors::{Context, Principal, Vendor};
 #[test]
 fn a_body_missing_a_required_field_is_caught_with_its_json_path() {
     let app = app(&Options::default()).unwrap();
-    let op = app.specs.vendor(VendorId::Dub).operation("createPartnerLink").unwrap();
-    let mut body = op.success().unwrap().1.body.as_ref().unwrap().example.clone().unwrap();
-    assert!(check(op, &Reply::json(StatusCode::CREATED, body.clone())).is_empty(), "the example itself is valid");
+    let op = app
+        .specs
+        .vendor(VendorId::Dub)
+        .operation("createPartnerLink")
+        .unwrap();
+    let mut body = op
+        .success()
+        .unwrap()
+        .1
+        .body
+        .as_ref()
+        .unwrap()
+        .example
+        .clone()
+        .unwrap();
+    assert!(
+        check(op, &Reply::json(StatusCode::CREATED, body.clone())).is_empty(),
+        "the example itself is valid"
+    );
     body.as_object_mut().unwrap().remove("shortLink");
     body["clicks"] = json!("many");
     let violations = check(op, &Reply::json(StatusCode::CREATED, body));
@@ -28,12 +46,24 @@ fn a_body_missing_a_required_field_is_caught_with_its_json_path() {
 #[test]
 fn an_undocumented_status_and_a_missing_required_header_are_caught() {
     let app = app(&Options::default()).unwrap();
-    let op = app.specs.vendor(VendorId::Confluent).operation("signup").unwrap();
+    let op = app
+        .specs
+        .vendor(VendorId::Confluent)
+        .operation("signup")
+        .unwrap();
     assert!(!check(op, &Reply::empty(StatusCode::IM_A_TEAPOT)).is_empty());
-    let conflict = Reply::json(StatusCode::CONFLICT, json!({"errors": [{"status": "409", "code": "resource_already_exists"}]}))
-        .with_header("X-Request-Id", "r-1");
+    let conflict = Reply::json(
+        StatusCode::CONFLICT,
+        json!({"errors": [{"status": "409", "code": "resource_already_exists"}]}),
+    )
+    .with_header("X-Request-Id", "r-1");
     let violations = check(op, &conflict);
-    assert!(violations.iter().any(|v| v.name.as_deref() == Some("Location") && v.keyword == "required"), "{violations:?}");
+    assert!(
+        violations
+            .iter()
+            .any(|v| v.name.as_deref() == Some("Location") && v.keyword == "required"),
+        "{violations:?}"
+    );
 }
 
 /// A Dub whose handler answers 201 with a body Dub's spec forbids.
@@ -46,7 +76,13 @@ impl Vendor for BrokenDub {
     fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
         self.0.authenticate(op, headers)
     }
-    fn handle(&self, _op: &Operation, _r: &ValidatedRequest, _c: &Principal, _cx: &Context<'_>) -> Reply {
+    fn handle(
+        &self,
+        _op: &Operation,
+        _r: &ValidatedRequest,
+        _c: &Principal,
+        _cx: &Context<'_>,
+    ) -> Reply {
         Reply::json(StatusCode::CREATED, json!({"id": 42}))
     }
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
@@ -57,12 +93,22 @@ impl Vendor for BrokenDub {
 async fn serve(strict: bool) -> (String, tokio::task::JoinHandle<()>) {
     let base = app(&Options::default()).unwrap();
     let mut vendors = base.vendors.clone();
-    vendors.insert(VendorId::Dub, Arc::new(BrokenDub(base.vendors[&VendorId::Dub].clone())));
-    let broken = Arc::new(App { specs: base.specs.clone(), vendors, world: base.world.clone(), strict });
+    vendors.insert(
+        VendorId::Dub,
+        Arc::new(BrokenDub(base.vendors[&VendorId::Dub].clone())),
+    );
+    let broken = Arc::new(App {
+        specs: base.specs.clone(),
+        vendors,
+        world: base.world.clone(),
+        strict,
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/dub/partners", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
-        axum::serve(listener, router(broken, Mount::All)).await.unwrap();
+        axum::serve(listener, router(broken, Mount::All))
+            .await
+            .unwrap();
     });
     (url, task)
 }
@@ -82,10 +128,16 @@ async fn strict_mode_replaces_a_contract_breaking_reply_with_a_diagnosed_500() {
     let (url, task) = serve(true).await;
     let response = send(&url).await;
     assert_eq!(response.status(), 500);
-    let diagnosis = response.headers()[VIOLATION_HEADER].to_str().unwrap().to_string();
+    let diagnosis = response.headers()[VIOLATION_HEADER]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(diagnosis.contains("createPartner 201"), "{diagnosis}");
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "internal_server_error", "the 500 is in Dub's envelope");
+    assert_eq!(
+        body["error"]["code"], "internal_server_error",
+        "the 500 is in Dub's envelope"
+    );
     task.abort();
 }
 

@@ -15,8 +15,14 @@ pub struct Fake {
 impl Fake {
     /// The fake with the default configuration, all vendors mounted, strict responses.
     pub async fn start() -> Fake {
-        let options = Options { addr: "127.0.0.1:0".parse().unwrap(), ..Options::default() };
-        Fake { running: start(options).await.expect("fake starts"), client: Client::new() }
+        let options = Options {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            ..Options::default()
+        };
+        Fake {
+            running: start(options).await.expect("fake starts"),
+            client: Client::new(),
+        }
     }
 
     /// `{base}{path}`.
@@ -25,7 +31,13 @@ impl Fake {
     }
 
     /// Sends a request with the given headers and optional JSON body.
-    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Response {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Response {
         let mut request = self.client.request(method, self.url(path));
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -42,6 +54,10 @@ pub async fn read(response: Response) -> (u16, reqwest::header::HeaderMap, Value
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let bytes = response.bytes().await.unwrap();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+    };
     (status, headers, body)
 }
