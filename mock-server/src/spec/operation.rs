@@ -41,10 +41,25 @@ impl ScalarKind {
         let first = raw.first().copied().unwrap_or_default();
         match self {
             ScalarKind::String => Value::String(first.to_string()),
+            // Integers beyond 64 bits are still integers to the schema: keep them as numbers.
             ScalarKind::Integer => first
                 .parse::<i64>()
                 .map(Value::from)
-                .unwrap_or_else(|_| Value::String(first.to_string())),
+                .or_else(|_| first.parse::<u64>().map(Value::from))
+                .ok()
+                .or_else(|| {
+                    let digits = first.strip_prefix('-').unwrap_or(first);
+                    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                        .then(|| {
+                            first
+                                .parse::<f64>()
+                                .ok()
+                                .and_then(serde_json::Number::from_f64)
+                        })
+                        .flatten()
+                        .map(Value::Number)
+                })
+                .unwrap_or_else(|| Value::String(first.to_string())),
             ScalarKind::Number => first
                 .parse::<f64>()
                 .ok()
@@ -188,5 +203,19 @@ impl Operation {
             .into_iter()
             .find(|s| (200..300).contains(s))
             .and_then(|s| self.response_for(s).map(|r| (s, r)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_beyond_64_bits_stay_numbers() {
+        let big = ScalarKind::Integer.coerce(&["341506299427983917056"]);
+        assert!(big.is_number(), "{big}");
+        assert_eq!(ScalarKind::Integer.coerce(&["7"]), Value::from(7));
+        assert!(ScalarKind::Integer.coerce(&["7x"]).is_string());
+        assert!(ScalarKind::Integer.coerce(&["1e3"]).is_string());
     }
 }

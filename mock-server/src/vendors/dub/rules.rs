@@ -365,9 +365,18 @@ fn apply_props(link: &mut Map<String, Value>, props: &Value) -> Result<(), DubEr
             .map(|e| e.strip_prefix("ext_").unwrap_or(e).to_string());
         link.insert("externalId".into(), json!(stripped));
     }
-    if let Some(expires) = props.get("expiresAt").and_then(Value::as_str)
+    // Dub reads the date with JavaScript's Date; an empty string is skipped like null.
+    if let Some(expires) = props
+        .get("expiresAt")
+        .and_then(Value::as_str)
+        .filter(|e| !e.is_empty())
         && time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339)
             .is_err()
+        && time::PrimitiveDateTime::parse(
+            expires,
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+        )
+        .is_err()
         && time::Date::parse(
             expires,
             time::macros::format_description!("[year]-[month]-[day]"),

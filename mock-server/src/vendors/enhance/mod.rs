@@ -67,19 +67,25 @@ impl Vendor for Enhance {
     }
 
     fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
-        // Either scheme is enough; a session cookie is looked at first, as the panel's UI sends one.
-        if let Some((_, id0)) = cookies(headers).into_iter().find(|(k, _)| *k == "id0") {
-            return self
-                .config
-                .sessions
-                .iter()
-                .find(|s| s.id0 == id0)
-                .map(|s| Principal {
-                    credential: s.id0.clone(),
-                })
-                .ok_or(Rejection::UnknownCredentials);
+        // Either scheme is enough (the spec lists them as alternatives): a known session or a
+        // known token authenticates; an unknown one of either kind is only fatal alone.
+        let session = cookies(headers)
+            .into_iter()
+            .find(|(k, _)| *k == "id0")
+            .map(|(_, v)| v);
+        if let Some(known) =
+            session.and_then(|id0| self.config.sessions.iter().find(|s| s.id0 == id0))
+        {
+            return Ok(Principal {
+                credential: known.id0.clone(),
+            });
         }
-        let token = bearer(headers)?.ok_or(Rejection::MissingCredentials)?;
+        let token = match bearer(headers) {
+            Ok(Some(token)) => token,
+            Ok(None) | Err(_) if session.is_some() => return Err(Rejection::UnknownCredentials),
+            Ok(None) => return Err(Rejection::MissingCredentials),
+            Err(rejection) => return Err(rejection),
+        };
         self.config
             .access_tokens
             .iter()
