@@ -277,6 +277,16 @@ async fn enhance_accepts_the_session_cookie_and_cloudcockpit_needs_its_tenant() 
     )
     .await;
     assert_eq!(status, 401);
+    // The schemes are alternatives: a stale cookie beside a valid token still authenticates.
+    let both = [
+        ("Cookie", "id0=stale"),
+        ("Authorization", "Bearer enhance_understudy_test"),
+    ];
+    let (status, _, _) = read(fake.send(Method::GET, &path, &both, None).await).await;
+    assert_eq!(status, 200);
+    let big = format!("{path}?limit=341506299427983917056");
+    let (status, _, _) = read(fake.send(Method::GET, &big, &both, None).await).await;
+    assert_eq!(status, 200, "an integer beyond 64 bits is still an integer");
     let url = "/cloudcockpit/v1/Customers/relationship-acceptance?providerInstanceId=5b0e6a52-3c1f-4f0e-9d47-2a9c8e1f7b30";
     let (status, _, body) = read(
         fake.send(
