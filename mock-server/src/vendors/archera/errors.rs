@@ -138,11 +138,7 @@ impl ArcheraError {
                     "timestamp": rfc3339(cx.now),
                     "type": kind,
                 });
-                let reply = Reply::json(status, body);
-                match allow {
-                    Some(allow) => reply.with_header("Allow", allow),
-                    None => reply,
-                }
+                Reply::json(status, body).with_optional_header("Allow", allow)
             }
             ArcheraError::Unprocessable(errors) => Reply::json(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -109,10 +109,6 @@ impl CloudCockpitError {
             "correlationId": correlation,
             "errors": self.errors,
         });
-        let reply = Reply::json(self.status, body);
-        match self.allow {
-            Some(allow) => reply.with_header("Allow", allow),
-            None => reply,
-        }
+        Reply::json(self.status, body).with_optional_header("Allow", self.allow)
     }
 }

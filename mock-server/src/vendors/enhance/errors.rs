@@ -121,10 +121,6 @@ impl EnhanceError {
         if let Some(detail) = self.detail.filter(|d| !d.is_empty()) {
             body["detail"] = json!(detail);
         }
-        let reply = Reply::json(self.status, body);
-        match self.allow {
-            Some(allow) => reply.with_header("Allow", allow),
-            None => reply,
-        }
+        Reply::json(self.status, body).with_optional_header("Allow", self.allow)
     }
 }
