@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod config;
 pub mod ids;
+pub mod mutants;
 pub mod pipeline;
 pub mod server;
 pub mod spec;

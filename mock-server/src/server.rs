@@ -6,9 +6,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
-use crate::ids::IdGenerator;
 use crate::pipeline::{App, Mount, router};
 use crate::spec::{SpecError, SpecSet};
 use crate::vendors::{World, build};
@@ -68,10 +66,7 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         Some(dir) => SpecSet::from_dir(dir)?,
         None => SpecSet::embedded()?,
     };
-    let world = World {
-        clock: Arc::new(Clock::new()),
-        ids: Arc::new(IdGenerator::new(options.config.seed)),
-    };
+    let world = World::new(options.config.seed);
     let vendors = build(&options.config, &world);
     Ok(Arc::new(App {
         specs: Arc::new(specs),

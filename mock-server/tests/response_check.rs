@@ -10,7 +10,7 @@ use understudy::pipeline::{
 };
 use understudy::server::{Options, app};
 use understudy::spec::{Operation, Place};
-use understudy::vendors::{Context, Principal, Vendor};
+use understudy::vendors::{Context, Principal, StateStore, Vendor};
 
 #[test]
 fn a_body_missing_a_required_field_is_caught_with_its_json_path() {
@@ -87,6 +87,9 @@ impl Vendor for BrokenDub {
     }
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
         self.0.reject(rejection, cx)
+    }
+    fn state(&self) -> &dyn StateStore {
+        self.0.state()
     }
 }
 

@@ -6,6 +6,9 @@ pub mod cloudcockpit;
 pub mod confluent;
 pub mod dub;
 pub mod enhance;
+mod store;
+
+pub use store::{ImportError, Resources, StateStore, Store};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use crate::VendorId;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ids::IdGenerator;
+use crate::mutants::Mutants;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
@@ -39,13 +43,31 @@ pub struct Context<'a> {
     pub headers: &'a HeaderMap,
 }
 
-/// What the vendor modules share: the clock and the id generator.
+/// What the vendor modules share: the clock, the id generator and the active mutants.
 #[derive(Clone, Debug)]
 pub struct World {
     /// The clock every timestamp reads.
     pub clock: Arc<Clock>,
     /// The id generator every vendor draws from.
     pub ids: Arc<IdGenerator>,
+    /// Contract faults the fake has been told to commit (none by default).
+    pub mutants: Arc<Mutants>,
+}
+
+impl World {
+    /// A world with the real clock, ids seeded by `seed` and no mutants.
+    pub fn new(seed: Option<u64>) -> Self {
+        World {
+            clock: Arc::new(Clock::new()),
+            ids: Arc::new(IdGenerator::new(seed)),
+            mutants: Arc::new(Mutants::none()),
+        }
+    }
+
+    /// Whether the mutant `name` is active.
+    pub fn mutant(&self, name: &str) -> bool {
+        self.mutants.active(name)
+    }
 }
 
 /// One vendor's behaviour behind the generic pipeline.
@@ -70,6 +92,9 @@ pub trait Vendor: Send + Sync {
 
     /// Adds what the vendor puts on every response (request ids …).
     fn finish(&self, _reply: &mut Reply, _cx: &Context<'_>) {}
+
+    /// The vendor's state, for reset, export, import and the resource cap.
+    fn state(&self) -> &dyn StateStore;
 }
 
 /// Builds every vendor from the configuration.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use errors::ArcheraError;
 
-use super::{Context, Principal, Vendor, World, spec_example};
+use super::{Context, Principal, StateStore, Store, Vendor, World, spec_example};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -36,12 +36,18 @@ pub struct Archera {
     config: ArcheraConfig,
     #[allow(dead_code)]
     world: World,
+    /// Nothing is modelled yet: the handlers answer with spec examples.
+    state: Store<()>,
 }
 
 impl Archera {
     /// An Archera fake with the given credentials.
     pub fn new(config: ArcheraConfig, world: World) -> Self {
-        Archera { config, world }
+        Archera {
+            config,
+            world,
+            state: Store::new(()),
+        }
     }
 }
 
@@ -78,5 +84,9 @@ impl Vendor for Archera {
 
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
         ArcheraError::from_rejection(rejection).reply(cx)
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        &self.state
     }
 }

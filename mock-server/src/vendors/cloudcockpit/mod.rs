@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use errors::CloudCockpitError;
 
-use super::{Context, Principal, Vendor, World, bearer, spec_example};
+use super::{Context, Principal, StateStore, Store, Vendor, World, bearer, spec_example};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -38,12 +38,18 @@ pub struct CloudCockpit {
     config: CloudCockpitConfig,
     #[allow(dead_code)]
     world: World,
+    /// Nothing is modelled yet: the handlers answer with spec examples.
+    state: Store<()>,
 }
 
 impl CloudCockpit {
     /// A CloudCockpit fake with the given credentials.
     pub fn new(config: CloudCockpitConfig, world: World) -> Self {
-        CloudCockpit { config, world }
+        CloudCockpit {
+            config,
+            world,
+            state: Store::new(()),
+        }
     }
 }
 
@@ -99,5 +105,9 @@ impl Vendor for CloudCockpit {
 
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
         CloudCockpitError::from_rejection(rejection).reply(cx)
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        &self.state
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use errors::ConfluentError;
 
-use super::{Context, Principal, Vendor, World, bearer, spec_example};
+use super::{Context, Principal, StateStore, Store, Vendor, World, bearer, spec_example};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -39,12 +39,18 @@ pub struct Confluent {
     config: ConfluentConfig,
     #[allow(dead_code)]
     world: World,
+    /// Nothing is modelled yet: the handlers answer with spec examples.
+    state: Store<()>,
 }
 
 impl Confluent {
     /// A Confluent fake with the given credentials.
     pub fn new(config: ConfluentConfig, world: World) -> Self {
-        Confluent { config, world }
+        Confluent {
+            config,
+            world,
+            state: Store::new(()),
+        }
     }
 }
 
@@ -87,5 +93,9 @@ impl Vendor for Confluent {
 
     fn finish(&self, reply: &mut Reply, cx: &Context<'_>) {
         reply.set_header("X-Request-Id", &cx.request_id);
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        &self.state
     }
 }

@@ -5,15 +5,13 @@ mod errors;
 mod rules;
 mod state;
 
-use std::sync::Mutex;
-
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
 pub use errors::{DubError, zod_message};
 pub use state::DubState;
 
-use super::{Context, Principal, Vendor, World, bearer};
+use super::{Context, Principal, StateStore, Store, Vendor, World, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -65,7 +63,7 @@ pub struct Program {
 pub struct Dub {
     config: DubConfig,
     world: World,
-    state: Mutex<DubState>,
+    state: Store<DubState>,
 }
 
 impl Dub {
@@ -74,7 +72,7 @@ impl Dub {
         Dub {
             config,
             world,
-            state: Mutex::new(DubState::default()),
+            state: Store::new(DubState::default()),
         }
     }
 
@@ -122,7 +120,7 @@ impl Vendor for Dub {
             return DubError::unauthorized("Unauthorized: Invalid API key.").reply();
         };
         let now = crate::clock::rfc3339(cx.now);
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.state.lock();
         let rules = rules::Rules {
             workspace,
             ids: &self.world.ids,
@@ -149,5 +147,9 @@ impl Vendor for Dub {
 
     fn reject(&self, rejection: &Rejection, _cx: &Context<'_>) -> Reply {
         DubError::from_rejection(rejection).reply()
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        &self.state
     }
 }

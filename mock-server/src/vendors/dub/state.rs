@@ -48,6 +48,12 @@ pub struct DubState {
     pub links: BTreeMap<String, Map<String, Value>>,
 }
 
+impl crate::vendors::Resources for DubState {
+    fn count(&self) -> usize {
+        self.partners.len() + self.links.len()
+    }
+}
+
 impl DubState {
     /// The partner with this email.
     pub fn partner_by_email(&self, email: &str) -> Option<&Partner> {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use errors::EnhanceError;
 
-use super::{Context, Principal, Vendor, World, bearer, spec_example};
+use super::{Context, Principal, StateStore, Store, Vendor, World, bearer, spec_example};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest, cookies};
 use crate::spec::Operation;
@@ -52,12 +52,18 @@ pub struct Enhance {
     config: EnhanceConfig,
     #[allow(dead_code)]
     world: World,
+    /// Nothing is modelled yet: the handlers answer with spec examples.
+    state: Store<()>,
 }
 
 impl Enhance {
     /// An Enhance fake with the given credentials.
     pub fn new(config: EnhanceConfig, world: World) -> Self {
-        Enhance { config, world }
+        Enhance {
+            config,
+            world,
+            state: Store::new(()),
+        }
     }
 }
 
@@ -108,5 +114,9 @@ impl Vendor for Enhance {
 
     fn reject(&self, rejection: &Rejection, _cx: &Context<'_>) -> Reply {
         EnhanceError::from_rejection(rejection).reply()
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        &self.state
     }
 }

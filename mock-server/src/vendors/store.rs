@@ -1,0 +1,118 @@
+//! One vendor's state behind a lock, with the seeded state kept aside so the admin API can
+//! reset, export and import it without knowing the vendor.
+
+use std::sync::{Mutex, MutexGuard};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Why an imported state was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("state does not fit the vendor's shape: {0}")]
+pub struct ImportError(#[from] serde_json::Error);
+
+/// A vendor's state as the admin API sees it: opaque JSON plus a resource count.
+pub trait StateStore: Send + Sync {
+    /// The whole state as JSON; importing it again restores exactly this state.
+    fn export(&self) -> Value;
+    /// Replaces the state with `state`; on error the current state is unchanged.
+    fn import(&self, state: Value) -> Result<(), ImportError>;
+    /// Restores the state the configuration seeded.
+    fn reset(&self);
+    /// How many resources are stored (the quantity the resource cap bounds).
+    fn resources(&self) -> usize;
+}
+
+/// What a vendor's state must say about itself to be capped.
+pub trait Resources {
+    /// How many resources this state holds.
+    fn count(&self) -> usize;
+}
+
+/// A vendor that keeps nothing yet.
+impl Resources for () {
+    fn count(&self) -> usize {
+        0
+    }
+}
+
+/// A vendor's state `S`, with the seed it started from.
+#[derive(Debug)]
+pub struct Store<S> {
+    seed: S,
+    current: Mutex<S>,
+}
+
+impl<S: Clone> Store<S> {
+    /// A store whose current and seeded states are both `seed`.
+    pub fn new(seed: S) -> Self {
+        Store {
+            current: Mutex::new(seed.clone()),
+            seed,
+        }
+    }
+
+    /// Locks the current state. A poisoned lock is taken over: handlers validate before they
+    /// mutate, so a panic never leaves half-applied changes behind.
+    pub fn lock(&self) -> MutexGuard<'_, S> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl<S> StateStore for Store<S>
+where
+    S: Clone + Serialize + DeserializeOwned + Resources + Send + Sync,
+{
+    fn export(&self) -> Value {
+        serde_json::to_value(&*self.lock()).expect("vendor state serialises to JSON")
+    }
+
+    fn import(&self, state: Value) -> Result<(), ImportError> {
+        let state: S = serde_json::from_value(state)?;
+        *self.lock() = state;
+        Ok(())
+    }
+
+    fn reset(&self) {
+        *self.lock() = self.seed.clone();
+    }
+
+    fn resources(&self) -> usize {
+        self.lock().count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+    struct Names(Vec<String>);
+
+    impl Resources for Names {
+        fn count(&self) -> usize {
+            self.0.len()
+        }
+    }
+
+    #[test]
+    fn export_import_round_trips_and_reset_restores_the_seed() {
+        let store = Store::new(Names(vec!["seeded".into()]));
+        store.lock().0.push("created".into());
+        let exported = store.export();
+        store.reset();
+        assert_eq!(store.resources(), 1);
+        store.import(exported.clone()).unwrap();
+        assert_eq!(store.export(), exported);
+        assert_eq!(store.resources(), 2);
+    }
+
+    #[test]
+    fn a_misshapen_import_leaves_the_state_alone() {
+        let store = Store::new(Names(vec!["seeded".into()]));
+        assert!(store.import(serde_json::json!({"not": "a list"})).is_err());
+        assert_eq!(store.resources(), 1);
+    }
+}
