@@ -3,11 +3,14 @@
 //! The built-in default (`default-config.yaml`, embedded) is complete on its own; a user file is
 //! merged over it, so it need only name what it changes.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::VendorId;
+use crate::rate_limit::RateLimitConfig;
 use crate::vendors::{archera, cloudcockpit, confluent, dub, enhance};
 
 /// The embedded default configuration, as YAML text.
@@ -45,6 +48,19 @@ pub struct Config {
     pub cloudcockpit: cloudcockpit::CloudCockpitConfig,
     /// Archera API keys.
     pub archera: archera::ArcheraConfig,
+    /// Rate limits by vendor; a vendor absent here (or set to null) is not limited.
+    #[serde(default)]
+    pub rate_limits: BTreeMap<VendorId, Option<RateLimitConfig>>,
+}
+
+impl Config {
+    /// The rate limits in force (vendors configured as null dropped).
+    pub fn active_rate_limits(&self) -> BTreeMap<VendorId, RateLimitConfig> {
+        self.rate_limits
+            .iter()
+            .filter_map(|(v, c)| c.clone().map(|c| (*v, c)))
+            .collect()
+    }
 }
 
 impl Default for Config {

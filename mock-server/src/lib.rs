@@ -10,6 +10,7 @@ pub mod config;
 pub mod ids;
 pub mod mutants;
 pub mod pipeline;
+pub mod rate_limit;
 pub mod server;
 pub mod spec;
 mod vendor_id;

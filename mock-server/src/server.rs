@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigError};
 use crate::pipeline::{App, Mount, router};
+use crate::rate_limit::RateLimiter;
 use crate::spec::{SpecError, SpecSet};
 use crate::vendors::{World, build};
 
@@ -73,6 +74,7 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         vendors,
         world,
         strict: options.strict,
+        limiter: Arc::new(RateLimiter::new(options.config.active_rate_limits())),
     }))
 }
 

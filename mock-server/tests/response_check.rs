@@ -105,6 +105,7 @@ async fn serve(strict: bool) -> (String, tokio::task::JoinHandle<()>) {
         vendors,
         world: base.world.clone(),
         strict,
+        limiter: base.limiter.clone(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/dub/partners", listener.local_addr().unwrap());

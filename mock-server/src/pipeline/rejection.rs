@@ -1,7 +1,7 @@
 //! The reasons the generic stages refuse a request. Each vendor renders them in its own
 //! envelope and with its own status (see [`crate::vendors::Vendor::reject`]).
 
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 
 use crate::spec::Violation;
 
@@ -33,6 +33,13 @@ pub enum Rejection {
     Invalid(Vec<Violation>),
     /// The fake itself failed (e.g. a strict response check): a 500 in the vendor's envelope.
     Internal(String),
+    /// The caller's rate limit is spent: a 429 (the pipeline adds the rate-limit headers).
+    RateLimited,
+    /// The vendor's store holds as many resources as it is allowed to: a create is refused with
+    /// the vendor's own "limit reached" status.
+    CapacityExceeded,
+    /// A status forced by fault injection, rendered in the vendor's envelope.
+    Forced(StatusCode),
 }
 
 impl Rejection {

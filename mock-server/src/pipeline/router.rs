@@ -14,6 +14,7 @@ use axum::routing::{MethodFilter, MethodRouter};
 
 use super::{RawRequest, Rejection, Reply, VIOLATION_HEADER, check, validate};
 use crate::VendorId;
+use crate::rate_limit::{Decision, RateLimiter};
 use crate::spec::{Operation, SpecSet};
 use crate::vendors::{Context, Vendor, World};
 
@@ -30,6 +31,8 @@ pub struct App {
     pub world: World,
     /// Strict mode: a response that breaks the spec becomes a diagnosed 500.
     pub strict: bool,
+    /// Rate limits per vendor and credential.
+    pub limiter: Arc<RateLimiter>,
 }
 
 /// Which vendors a router serves, and where.
@@ -134,8 +137,21 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
     let handler = &app.vendors[&vendor];
     let cx = context(&app, Some(op), &parts.headers);
     let body = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES).await;
+    let mut decision = None;
     let outcome = (|| {
         let caller = handler.authenticate(op, &parts.headers)?;
+        let tier = handler.rate_limit_tier(&caller);
+        // Only operations whose spec can answer 429 are limited: a vendor that documents no
+        // 429 never sends one.
+        if op.response_for(429).is_some() {
+            decision = app
+                .limiter
+                .check(vendor, &caller.credential, tier.as_deref(), cx.now);
+        }
+        if decision.as_ref().is_some_and(|d| !d.allowed) {
+            return Err(Rejection::RateLimited);
+        }
+        handler.authorize(op, &caller)?;
         let body = body.map_err(|_| Rejection::MalformedJson("request body too large".into()))?;
         let raw = RawRequest {
             path: &path_params,
@@ -148,6 +164,9 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
     })();
     let mut reply = outcome.unwrap_or_else(|rejection| handler.reject(&rejection, &cx));
     handler.finish(&mut reply, &cx);
+    if let Some(decision) = &decision {
+        add_rate_limit_headers(op, &mut reply, decision);
+    }
     let reply = enforce(&app, handler.as_ref(), op, reply, &cx);
     tracing::info!(
         vendor = %vendor,
@@ -157,6 +176,23 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
         "answered"
     );
     reply.into_response()
+}
+
+/// Adds the rate-limit headers the spec declares for the reply's status, and only those: the spec
+/// says where each vendor sends them (Dub on errors and the upsert, Confluent on 429 only).
+fn add_rate_limit_headers(op: &Operation, reply: &mut Reply, decision: &Decision) {
+    let Some(spec) = op.response_for(reply.status.as_u16()) else {
+        return;
+    };
+    for (name, value) in decision.headers() {
+        if spec
+            .headers
+            .iter()
+            .any(|h| h.name.eq_ignore_ascii_case(name))
+        {
+            reply.set_header(name, value);
+        }
+    }
 }
 
 async fn raw_path_params(parts: &mut axum::http::request::Parts) -> Vec<(String, String)> {

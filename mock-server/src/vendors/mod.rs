@@ -78,6 +78,17 @@ pub trait Vendor: Send + Sync {
     /// Checks the request's credentials for `op` in the vendor's scheme.
     fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection>;
 
+    /// Checks what the credential may do, after the rate limiter counted the request and before
+    /// the request is validated (e.g. Dub's plan gate). Allows everything unless overridden.
+    fn authorize(&self, _op: &Operation, _caller: &Principal) -> Result<(), Rejection> {
+        Ok(())
+    }
+
+    /// The caller's rate-limit tier (e.g. Dub's workspace plan); `None` uses the vendor's limit.
+    fn rate_limit_tier(&self, _caller: &Principal) -> Option<String> {
+        None
+    }
+
     /// Answers a validated request. Rule violations are answered here, in the vendor's envelope.
     fn handle(
         &self,

@@ -15,9 +15,24 @@ pub struct Fake {
 impl Fake {
     /// The fake with the default configuration, all vendors mounted, strict responses.
     pub async fn start() -> Fake {
+        Self::start_with(Options::default()).await
+    }
+
+    /// The fake with the default configuration and `overrides` (YAML) merged over it.
+    pub async fn with_config(overrides: &str) -> Fake {
+        let config = understudy::config::Config::with_overrides(overrides).expect("valid config");
+        Self::start_with(Options {
+            config,
+            ..Options::default()
+        })
+        .await
+    }
+
+    /// The fake with `options`, on an ephemeral loopback port.
+    pub async fn start_with(options: Options) -> Fake {
         let options = Options {
             addr: "127.0.0.1:0".parse().unwrap(),
-            ..Options::default()
+            ..options
         };
         Fake {
             running: start(options).await.expect("fake starts"),

@@ -118,6 +118,15 @@ impl ArcheraError {
                 "InternalServerError",
                 message.clone(),
             ),
+            Rejection::RateLimited => Self::api(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Too many requests",
+            ),
+            Rejection::CapacityExceeded => {
+                Self::conflict("The fake's limit of stored organizations is reached")
+            }
+            Rejection::Forced(status) => Self::api(*status, "InjectedFault", "Injected fault"),
         }
     }
 

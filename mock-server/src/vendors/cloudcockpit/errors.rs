@@ -91,6 +91,17 @@ impl CloudCockpitError {
                 "InternalServerError",
                 detail.clone(),
             ),
+            Rejection::RateLimited => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Too many requests",
+            ),
+            Rejection::CapacityExceeded => Self::new(
+                StatusCode::CONFLICT,
+                "Conflict",
+                "The fake's limit of stored resources is reached",
+            ),
+            Rejection::Forced(status) => Self::new(*status, "InjectedFault", "Injected fault"),
         }
     }
 

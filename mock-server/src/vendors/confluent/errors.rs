@@ -88,6 +88,27 @@ impl ConfluentError {
         self
     }
 
+    /// The error Confluent sends with `status`: 429 has no body, 409 names a resource.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            400 => Self::bad_request("the request was refused (injected fault)"),
+            401 => Self::unauthenticated("the access token is not valid"),
+            403 => Self::forbidden("the token lacks the right for this operation"),
+            409 => Self::conflict(
+                "resource_already_exists",
+                "Resource Already Exists",
+                "the resource already exists (injected fault)",
+                "/partner/v2/organizations/00000000-0000-4000-8000-000000000000",
+            ),
+            429 => {
+                let mut e = Self::new(status, "too_many_requests", "Too Many Requests", "");
+                e.body = false;
+                e
+            }
+            _ => Self::internal("injected fault"),
+        }
+    }
+
     /// The envelope for a generic stage's refusal.
     pub fn from_rejection(rejection: &Rejection) -> Self {
         match rejection {
@@ -127,6 +148,14 @@ impl ConfluentError {
                 body: true,
             },
             Rejection::Internal(detail) => Self::internal(detail.clone()),
+            Rejection::RateLimited => Self::for_status(StatusCode::TOO_MANY_REQUESTS),
+            Rejection::CapacityExceeded => Self::new(
+                StatusCode::FORBIDDEN,
+                "quota_exceeded",
+                "Quota Exceeded",
+                "the fake's limit of stored organizations is reached",
+            ),
+            Rejection::Forced(status) => Self::for_status(*status),
         }
     }
 

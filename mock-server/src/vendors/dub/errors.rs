@@ -94,7 +94,31 @@ impl DubError {
             | Rejection::MalformedJson(_) => Self::bad_request(INVALID_JSON),
             Rejection::Invalid(violations) => Self::unprocessable(zod_message(&violations[0])),
             Rejection::Internal(_) => Self::internal(),
+            Rejection::RateLimited => Self::for_status(StatusCode::TOO_MANY_REQUESTS),
+            // Dub's answer when a workspace reaches a plan limit.
+            Rejection::CapacityExceeded => Self::new(
+                StatusCode::FORBIDDEN,
+                "exceeded_limit",
+                "You have reached the fake's limit of stored resources for this workspace.",
+            ),
+            Rejection::Forced(status) => Self::for_status(*status),
         }
+    }
+
+    /// The error Dub sends with `status`, with its code and a generic message.
+    pub fn for_status(status: StatusCode) -> Self {
+        let (code, message) = match status.as_u16() {
+            400 => ("bad_request", "Bad request."),
+            401 => ("unauthorized", "Unauthorized: Invalid API key."),
+            403 => ("forbidden", "Forbidden."),
+            404 => ("not_found", "Not found."),
+            409 => ("conflict", "Conflict."),
+            410 => ("invite_expired", "Invite expired."),
+            422 => ("unprocessable_entity", "Unprocessable entity."),
+            429 => ("rate_limit_exceeded", "Too many requests."),
+            _ => return Self::internal(),
+        };
+        Self::new(status, code, message)
     }
 
     /// Dub's `doc_url`: its code replaces only the FIRST underscore (`#rate-limit_exceeded`).

@@ -89,24 +89,36 @@ impl Vendor for Dub {
         VendorId::Dub
     }
 
-    fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
         let token = bearer(headers)?.ok_or(Rejection::MissingCredentials)?;
-        let workspace = self
-            .workspace_of(token)
+        self.workspace_of(token)
             .ok_or(Rejection::UnknownCredentials)?;
-        // The plan gate runs in Dub's auth wrapper, before the body is read.
+        Ok(Principal {
+            credential: token.to_string(),
+        })
+    }
+
+    fn authorize(&self, op: &Operation, caller: &Principal) -> Result<(), Rejection> {
+        // The plan gate runs in Dub's auth wrapper after the limiter, before the body is read.
         let gated = matches!(
             op.operation_id.as_str(),
             "createPartner" | "createPartnerLink"
         );
-        if gated && !PARTNER_PLANS.contains(&workspace.plan.to_ascii_lowercase().as_str()) {
+        let plan = self
+            .workspace_of(&caller.credential)
+            .map(|w| w.plan.to_ascii_lowercase())
+            .unwrap_or_default();
+        if gated && !PARTNER_PLANS.contains(&plan.as_str()) {
             return Err(Rejection::Forbidden(
                 "Unauthorized: Need higher plan.".into(),
             ));
         }
-        Ok(Principal {
-            credential: token.to_string(),
-        })
+        Ok(())
+    }
+
+    fn rate_limit_tier(&self, caller: &Principal) -> Option<String> {
+        self.workspace_of(&caller.credential)
+            .map(|w| w.plan.to_ascii_lowercase())
     }
 
     fn handle(

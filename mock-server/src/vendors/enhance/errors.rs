@@ -112,6 +112,25 @@ impl EnhanceError {
                 None,
                 detail.clone(),
             ),
+            Rejection::CapacityExceeded => Self::new(
+                StatusCode::CONFLICT,
+                "quota_exceeded",
+                None,
+                "The fake's limit of stored resources is reached",
+            ),
+            Rejection::RateLimited => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "bad_request",
+                None,
+                "Too many requests",
+            ),
+            Rejection::Forced(status) => match status.as_u16() {
+                401 => Self::invalid_session(),
+                403 => Self::insufficient_privileges("Injected fault"),
+                404 => Self::not_found("resource"),
+                409 => Self::already_exists("resource"),
+                _ => Self::new(*status, "bad_request", None, "Injected fault"),
+            },
         }
     }
 
