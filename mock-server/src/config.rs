@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::VendorId;
+use crate::faults::FaultRule;
 use crate::rate_limit::RateLimitConfig;
 use crate::vendors::{archera, cloudcockpit, confluent, dub, enhance};
 
@@ -51,6 +52,9 @@ pub struct Config {
     /// Rate limits by vendor; a vendor absent here (or set to null) is not limited.
     #[serde(default)]
     pub rate_limits: BTreeMap<VendorId, Option<RateLimitConfig>>,
+    /// Fault and latency injection rules in force from the start.
+    #[serde(default)]
+    pub faults: Vec<FaultRule>,
 }
 
 impl Config {

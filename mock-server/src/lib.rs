@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod faults;
 pub mod ids;
 pub mod mutants;
 pub mod pipeline;

@@ -159,6 +159,30 @@ impl RateLimiter {
         usage.retain(|(v, _), _| vendor.is_some_and(|only| only != *v));
     }
 
+    /// A spent budget, for a forced 429: the vendor's configured units and window, or a
+    /// one-minute window in relative seconds when the vendor has no limit configured.
+    pub fn exhausted(&self, vendor: VendorId, now: OffsetDateTime) -> Decision {
+        let config = self
+            .configs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&vendor)
+            .cloned();
+        let (limit, window, reset_units, retry_after_units) = match config {
+            Some(c) => (c.limit, c.window_seconds, c.reset, c.retry_after),
+            None => (0, 60, ResetUnits::RelativeSeconds, RetryAfterUnits::Seconds),
+        };
+        Decision {
+            allowed: false,
+            limit,
+            remaining: 0,
+            reset_at: now + time::Duration::seconds(i64::from(window)),
+            now,
+            reset_units,
+            retry_after_units,
+        }
+    }
+
     /// Counts one request by `credential` (of `tier`) at `now`; `None` when the vendor has no
     /// limit. A refused request is not counted, as Upstash's limiter does not count it either.
     pub fn check(

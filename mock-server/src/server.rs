@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, ConfigError};
+use crate::faults::Faults;
 use crate::pipeline::{App, Mount, router};
 use crate::rate_limit::RateLimiter;
 use crate::spec::{SpecError, SpecSet};
@@ -75,6 +76,7 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         world,
         strict: options.strict,
         limiter: Arc::new(RateLimiter::new(options.config.active_rate_limits())),
+        faults: Arc::new(Faults::new(options.config.faults.clone())),
     }))
 }
 

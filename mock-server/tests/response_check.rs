@@ -106,6 +106,7 @@ async fn serve(strict: bool) -> (String, tokio::task::JoinHandle<()>) {
         world: base.world.clone(),
         strict,
         limiter: base.limiter.clone(),
+        faults: base.faults.clone(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/dub/partners", listener.local_addr().unwrap());

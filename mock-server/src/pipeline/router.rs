@@ -14,6 +14,7 @@ use axum::routing::{MethodFilter, MethodRouter};
 
 use super::{RawRequest, Rejection, Reply, VIOLATION_HEADER, check, validate};
 use crate::VendorId;
+use crate::faults::{Faults, Injection, PREFER_HEADER};
 use crate::rate_limit::{Decision, RateLimiter};
 use crate::spec::{Operation, SpecSet};
 use crate::vendors::{Context, Vendor, World};
@@ -33,6 +34,8 @@ pub struct App {
     pub strict: bool,
     /// Rate limits per vendor and credential.
     pub limiter: Arc<RateLimiter>,
+    /// Fault and latency injection rules.
+    pub faults: Arc<Faults>,
 }
 
 /// Which vendors a router serves, and where.
@@ -135,7 +138,28 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
     let path_params = raw_path_params(&mut parts).await;
     let op = &app.specs.vendor(vendor).operations[index];
     let handler = &app.vendors[&vendor];
+    // A staged fault: the configured rules, then the request's own `Prefer`, which the vendor
+    // never sees.
+    let mut injection = app.faults.pick(vendor, &op.operation_id);
+    if let Some(prefer) = parts.headers.remove(PREFER_HEADER) {
+        injection.overlay(Injection::from_prefer(&prefer));
+    }
+    if let Some(latency) = injection.latency {
+        tokio::time::sleep(latency).await;
+    }
+    if injection.drop_connection {
+        tracing::info!(vendor = %vendor, operation = %op.operation_id, "connection dropped (injected)");
+        return dropped_connection();
+    }
     let cx = context(&app, Some(op), &parts.headers);
+    if let Some(status) = injection.status {
+        match forced(&app, handler.as_ref(), op, status, &cx) {
+            Ok(reply) => return reply.into_response(),
+            Err(reason) => {
+                tracing::warn!(vendor = %vendor, operation = %op.operation_id, status, reason, "fault ignored")
+            }
+        }
+    }
     let body = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES).await;
     let mut decision = None;
     let outcome = (|| {
@@ -176,6 +200,54 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
         "answered"
     );
     reply.into_response()
+}
+
+/// The reply for a forced status: a success answers with the spec's example for that status, an
+/// error in the vendor's envelope; a 429 carries the rate-limit headers the spec declares. Only
+/// statuses the operation documents can be forced.
+fn forced(
+    app: &App,
+    vendor: &dyn Vendor,
+    op: &Operation,
+    status: u16,
+    cx: &Context<'_>,
+) -> Result<Reply, String> {
+    if !op.documented_statuses().contains(&status) {
+        return Err(format!(
+            "{} does not document status {status}",
+            op.operation_id
+        ));
+    }
+    let code = StatusCode::from_u16(status).map_err(|e| e.to_string())?;
+    let mut reply = if status < 400 {
+        let spec = op.response_for(status).expect("documented");
+        match &spec.body {
+            None => Reply::empty(code),
+            Some(media) => match &media.example {
+                Some(example) => Reply::json(code, example.clone()),
+                None => return Err(format!("the spec has no example for {status}")),
+            },
+        }
+    } else {
+        vendor.reject(&Rejection::Forced(code), cx)
+    };
+    vendor.finish(&mut reply, cx);
+    if status == 429 {
+        let decision = app.limiter.exhausted(op.vendor, cx.now);
+        add_rate_limit_headers(op, &mut reply, &decision);
+    }
+    Ok(enforce(app, vendor, op, reply, cx))
+}
+
+/// A response whose body fails at once: hyper then closes the connection without sending a
+/// complete response, which is what a client sees when a server or proxy drops it.
+fn dropped_connection() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, _>(std::io::Error::other(
+            "connection dropped by fault injection",
+        ))
+    });
+    Response::new(Body::from_stream(failing))
 }
 
 /// Adds the rate-limit headers the spec declares for the reply's status, and only those: the spec

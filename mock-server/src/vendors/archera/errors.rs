@@ -126,6 +126,10 @@ impl ArcheraError {
             Rejection::CapacityExceeded => {
                 Self::conflict("The fake's limit of stored organizations is reached")
             }
+            // flask-smorest's shape, whose `errors` may be empty.
+            Rejection::Forced(StatusCode::UNPROCESSABLE_ENTITY) => {
+                ArcheraError::Unprocessable(BTreeMap::new())
+            }
             Rejection::Forced(status) => Self::api(*status, "InjectedFault", "Injected fault"),
         }
     }

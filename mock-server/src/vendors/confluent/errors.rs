@@ -98,7 +98,7 @@ impl ConfluentError {
                 "resource_already_exists",
                 "Resource Already Exists",
                 "the resource already exists (injected fault)",
-                "/partner/v2/organizations/00000000-0000-4000-8000-000000000000",
+                "https://api.confluent.cloud/partner/v2/organizations/00000000-0000-4000-8000-000000000000",
             ),
             429 => {
                 let mut e = Self::new(status, "too_many_requests", "Too Many Requests", "");

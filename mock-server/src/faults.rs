@@ -1,0 +1,288 @@
+//! Fault and latency injection: forced statuses, seeded error rates, latency distributions and
+//! dropped connections, per vendor and operation.
+//!
+//! Rules come from the configuration file or the admin API; one request can also ask for a
+//! fault with a `Prefer` header (`Prefer: code=503`, `Prefer: latency=250`, `Prefer: drop`), as
+//! Prism does. The pipeline removes that header before the vendor sees the request.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use serde::{Deserialize, Serialize};
+
+use crate::VendorId;
+
+/// The request header a client uses to stage a fault for one request.
+pub const PREFER_HEADER: &str = "prefer";
+
+/// Latency never exceeds this, whatever the distribution draws, so no request hangs for long.
+pub const MAX_LATENCY: Duration = Duration::from_secs(30);
+
+/// How long to wait before answering.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Latency {
+    /// Always `ms` milliseconds.
+    Fixed {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Uniformly between `min_ms` and `max_ms`.
+    Uniform {
+        /// Lower bound, milliseconds.
+        min_ms: u64,
+        /// Upper bound, milliseconds.
+        max_ms: u64,
+    },
+    /// Log-normal with the given median and shape: a long tail, like real networks.
+    LogNormal {
+        /// The median, milliseconds.
+        median_ms: f64,
+        /// The standard deviation of the underlying normal (0.5 is a moderate tail).
+        sigma: f64,
+    },
+}
+
+impl Latency {
+    fn draw(&self, rng: &mut fastrand::Rng) -> Duration {
+        let ms = match *self {
+            Latency::Fixed { ms } => ms as f64,
+            Latency::Uniform { min_ms, max_ms } => {
+                let (lo, hi) = (min_ms.min(max_ms), min_ms.max(max_ms));
+                rng.u64(lo..=hi) as f64
+            }
+            Latency::LogNormal { median_ms, sigma } => {
+                // Box–Muller: a standard normal from two uniforms.
+                let u1 = rng.f64().max(f64::MIN_POSITIVE);
+                let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * rng.f64()).cos();
+                median_ms.max(0.0) * (sigma * z).exp()
+            }
+        };
+        Duration::from_secs_f64(ms.max(0.0) / 1000.0).min(MAX_LATENCY)
+    }
+}
+
+/// One fault rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    /// The vendor whose requests it applies to.
+    pub vendor: VendorId,
+    /// The operation id, or every operation of the vendor when absent.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// The status to answer with instead of the real one (only where the spec documents it).
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The share of matching requests the rule applies to, 0.0–1.0.
+    #[serde(default = "always")]
+    pub rate: f64,
+    /// Seed of the rule's own random sequence, so an error rate is reproducible.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Latency added before the answer.
+    #[serde(default)]
+    pub latency: Option<Latency>,
+    /// Close the connection without answering.
+    #[serde(default)]
+    pub drop_connection: bool,
+}
+
+fn always() -> f64 {
+    1.0
+}
+
+/// What to do to one request.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Injection {
+    /// Answer with this status instead.
+    pub status: Option<u16>,
+    /// Wait this long first.
+    pub latency: Option<Duration>,
+    /// Drop the connection instead of answering.
+    pub drop_connection: bool,
+}
+
+impl Injection {
+    /// Whether anything is injected.
+    pub fn is_empty(&self) -> bool {
+        *self == Injection::default()
+    }
+
+    /// Lays `other` over this injection: what `other` sets wins.
+    pub fn overlay(&mut self, other: Injection) {
+        self.status = other.status.or(self.status);
+        self.latency = other.latency.or(self.latency);
+        self.drop_connection |= other.drop_connection;
+    }
+
+    /// Parses a `Prefer` header: `code=503`, `latency=250` (ms), `drop`, comma-separated.
+    /// Unknown preferences are ignored, as RFC 7240 asks.
+    pub fn from_prefer(value: &HeaderValue) -> Injection {
+        let mut injection = Injection::default();
+        for token in value.to_str().unwrap_or_default().split([',', ';']) {
+            let token = token.trim();
+            let (name, value) = token.split_once('=').unwrap_or((token, ""));
+            let value = value.trim().trim_matches('"');
+            match name.trim().to_ascii_lowercase().as_str() {
+                "code" => injection.status = value.parse().ok(),
+                "latency" => {
+                    injection.latency = value
+                        .trim_end_matches("ms")
+                        .parse()
+                        .ok()
+                        .map(|ms| Duration::from_millis(ms).min(MAX_LATENCY))
+                }
+                "drop" => injection.drop_connection = true,
+                _ => {}
+            }
+        }
+        injection
+    }
+}
+
+/// A rule with its random sequence.
+#[derive(Debug)]
+struct Armed {
+    rule: FaultRule,
+    rng: fastrand::Rng,
+}
+
+impl Armed {
+    fn new(rule: FaultRule) -> Self {
+        let rng = rule
+            .seed
+            .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+        Armed { rule, rng }
+    }
+}
+
+/// The fault rules in force.
+#[derive(Debug, Default)]
+pub struct Faults {
+    rules: Mutex<Vec<Armed>>,
+}
+
+impl Faults {
+    /// Rules in force from the start.
+    pub fn new(rules: Vec<FaultRule>) -> Self {
+        Faults {
+            rules: Mutex::new(rules.into_iter().map(Armed::new).collect()),
+        }
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> Vec<FaultRule> {
+        let rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
+        rules.iter().map(|a| a.rule.clone()).collect()
+    }
+
+    /// Replaces every rule (their random sequences restart from their seeds).
+    pub fn set(&self, rules: Vec<FaultRule>) {
+        *self.rules.lock().unwrap_or_else(|p| p.into_inner()) =
+            rules.into_iter().map(Armed::new).collect();
+    }
+
+    /// What the rules inject into a request for `operation` of `vendor`. Every matching rule
+    /// draws from its own sequence; the first one whose draw falls under its rate applies.
+    pub fn pick(&self, vendor: VendorId, operation: &str) -> Injection {
+        let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
+        for armed in rules.iter_mut() {
+            let rule = &armed.rule;
+            if rule.vendor != vendor || rule.operation.as_deref().is_some_and(|o| o != operation) {
+                continue;
+            }
+            let hit = rule.rate >= 1.0 || armed.rng.f64() < rule.rate;
+            if hit {
+                let latency = rule.latency.clone();
+                return Injection {
+                    status: armed.rule.status,
+                    latency: latency.map(|l| l.draw(&mut armed.rng)),
+                    drop_connection: armed.rule.drop_connection,
+                };
+            }
+        }
+        Injection::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(rate: f64, seed: u64) -> FaultRule {
+        FaultRule {
+            vendor: VendorId::Dub,
+            operation: Some("createPartner".into()),
+            status: Some(500),
+            rate,
+            seed: Some(seed),
+            latency: None,
+            drop_connection: false,
+        }
+    }
+
+    fn pattern(faults: &Faults, n: usize) -> Vec<bool> {
+        (0..n)
+            .map(|_| faults.pick(VendorId::Dub, "createPartner").status.is_some())
+            .collect()
+    }
+
+    #[test]
+    fn a_seeded_error_rate_is_reproducible_and_near_its_rate() {
+        let first = pattern(&Faults::new(vec![rule(0.3, 7)]), 1000);
+        let again = pattern(&Faults::new(vec![rule(0.3, 7)]), 1000);
+        assert_eq!(first, again);
+        let hits = first.iter().filter(|h| **h).count();
+        assert!(
+            (240..360).contains(&hits),
+            "{hits} hits of 1000 at rate 0.3"
+        );
+        assert_ne!(first, pattern(&Faults::new(vec![rule(0.3, 8)]), 1000));
+    }
+
+    #[test]
+    fn rules_match_vendor_and_operation() {
+        let faults = Faults::new(vec![rule(1.0, 1)]);
+        assert!(faults.pick(VendorId::Dub, "createPartnerLink").is_empty());
+        assert!(faults.pick(VendorId::Confluent, "createPartner").is_empty());
+        assert_eq!(
+            faults.pick(VendorId::Dub, "createPartner").status,
+            Some(500)
+        );
+    }
+
+    #[test]
+    fn latency_distributions_stay_in_their_bounds() {
+        let mut rng = fastrand::Rng::with_seed(3);
+        let uniform = Latency::Uniform {
+            min_ms: 10,
+            max_ms: 20,
+        };
+        for _ in 0..100 {
+            let d = uniform.draw(&mut rng);
+            assert!((10..=20).contains(&(d.as_millis() as u64)));
+        }
+        let lognormal = Latency::LogNormal {
+            median_ms: 50.0,
+            sigma: 0.5,
+        };
+        let mut draws: Vec<Duration> = (0..1001).map(|_| lognormal.draw(&mut rng)).collect();
+        draws.sort();
+        let median = draws[500].as_millis();
+        assert!((40..=60).contains(&median), "median {median} ms");
+        assert!(draws.iter().all(|d| *d <= MAX_LATENCY));
+    }
+
+    #[test]
+    fn prefer_header_parses_code_latency_and_drop() {
+        let injection = Injection::from_prefer(&HeaderValue::from_static(
+            "code=503, latency=120ms, respond-async",
+        ));
+        assert_eq!(injection.status, Some(503));
+        assert_eq!(injection.latency, Some(Duration::from_millis(120)));
+        assert!(!injection.drop_connection);
+        assert!(Injection::from_prefer(&HeaderValue::from_static("drop")).drop_connection);
+    }
+}
