@@ -22,6 +22,11 @@ impl Clock {
             + time::Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
     }
 
+    /// How far the clock has been moved ahead of real time, in milliseconds.
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::Relaxed)
+    }
+
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: std::time::Duration) {
         let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);

@@ -52,9 +52,27 @@ pub struct Config {
     /// Rate limits by vendor; a vendor absent here (or set to null) is not limited.
     #[serde(default)]
     pub rate_limits: BTreeMap<VendorId, Option<RateLimitConfig>>,
+    /// How many exchanges the request journal keeps (a ring buffer).
+    #[serde(default = "default_journal")]
+    pub journal_capacity: usize,
+    /// The most resources one vendor stores; creates beyond it get the vendor's "limit
+    /// reached" error (resources are never evicted behind a client's back).
+    #[serde(default = "default_max_resources")]
+    pub max_resources: usize,
+    /// Whether the admin API answers clients that are not on loopback.
+    #[serde(default)]
+    pub admin_remote: bool,
     /// Fault and latency injection rules in force from the start.
     #[serde(default)]
     pub faults: Vec<FaultRule>,
+}
+
+fn default_journal() -> usize {
+    crate::journal::DEFAULT_CAPACITY
+}
+
+fn default_max_resources() -> usize {
+    10_000
 }
 
 impl Config {

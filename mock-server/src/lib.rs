@@ -5,10 +5,12 @@
 //! response validation, documented statuses. Each vendor module adds only its state and its
 //! rules. Start it in-process with [`server::start`]; the `understudy` binary is a thin CLI over it.
 
+pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod faults;
 pub mod ids;
+pub mod journal;
 pub mod mutants;
 pub mod pipeline;
 pub mod rate_limit;

@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::admin;
 use crate::config::{Config, ConfigError};
 use crate::faults::Faults;
+use crate::journal::Journal;
 use crate::pipeline::{App, Mount, router};
 use crate::rate_limit::RateLimiter;
 use crate::spec::{SpecError, SpecSet};
@@ -77,6 +79,8 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         strict: options.strict,
         limiter: Arc::new(RateLimiter::new(options.config.active_rate_limits())),
         faults: Arc::new(Faults::new(options.config.faults.clone())),
+        journal: Arc::new(Journal::new(options.config.journal_capacity)),
+        max_resources: options.config.max_resources,
     }))
 }
 
@@ -117,7 +121,9 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         source,
     })?;
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let service = router(app.clone(), options.mount);
+    let service = router(app.clone(), options.mount)
+        .merge(admin::router(app.clone(), options.config.admin_remote))
+        .into_make_service_with_connect_info::<SocketAddr>();
     let task = tokio::spawn(async move {
         axum::serve(listener, service)
             .with_graceful_shutdown(async move {

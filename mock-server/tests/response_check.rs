@@ -107,6 +107,8 @@ async fn serve(strict: bool) -> (String, tokio::task::JoinHandle<()>) {
         strict,
         limiter: base.limiter.clone(),
         faults: base.faults.clone(),
+        journal: base.journal.clone(),
+        max_resources: base.max_resources,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/dub/partners", listener.local_addr().unwrap());

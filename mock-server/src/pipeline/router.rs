@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{RawPathParams, Request};
+use axum::extract::{OriginalUri, RawPathParams, Request};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
@@ -15,6 +15,7 @@ use axum::routing::{MethodFilter, MethodRouter};
 use super::{RawRequest, Rejection, Reply, VIOLATION_HEADER, check, validate};
 use crate::VendorId;
 use crate::faults::{Faults, Injection, PREFER_HEADER};
+use crate::journal::{Entry, Journal, Message};
 use crate::rate_limit::{Decision, RateLimiter};
 use crate::spec::{Operation, SpecSet};
 use crate::vendors::{Context, Vendor, World};
@@ -36,6 +37,10 @@ pub struct App {
     pub limiter: Arc<RateLimiter>,
     /// Fault and latency injection rules.
     pub faults: Arc<Faults>,
+    /// The last exchanges, for the admin API.
+    pub journal: Arc<Journal>,
+    /// The most resources a vendor stores; creates beyond it are refused.
+    pub max_resources: usize,
 }
 
 /// Which vendors a router serves, and where.
@@ -119,7 +124,11 @@ async fn refuse(
     let spec = app.specs.vendor(vendor);
     // A 405 is checked against the path's operations when the vendor documents 405 (Archera).
     let operation = op.map(|i| &spec.operations[i]);
-    let (parts, _) = request.into_parts();
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES)
+        .await
+        .unwrap_or_default();
     let handler = &app.vendors[&vendor];
     let cx = context(&app, operation, &parts.headers);
     let mut reply = handler.reject(&rejection, &cx);
@@ -128,6 +137,7 @@ async fn refuse(
         reply = enforce(&app, handler.as_ref(), op, reply, &cx);
     }
     tracing::info!(vendor = %vendor, method = %parts.method, path = %parts.uri.path(), status = reply.status.as_u16(), "refused");
+    record(&app, vendor, operation, &parts, &body, &reply, &cx, started);
     reply.into_response()
 }
 
@@ -152,46 +162,27 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
         return dropped_connection();
     }
     let cx = context(&app, Some(op), &parts.headers);
-    if let Some(status) = injection.status {
-        match forced(&app, handler.as_ref(), op, status, &cx) {
-            Ok(reply) => return reply.into_response(),
-            Err(reason) => {
-                tracing::warn!(vendor = %vendor, operation = %op.operation_id, status, reason, "fault ignored")
-            }
-        }
-    }
     let body = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES).await;
-    let mut decision = None;
-    let outcome = (|| {
-        let caller = handler.authenticate(op, &parts.headers)?;
-        let tier = handler.rate_limit_tier(&caller);
-        // Only operations whose spec can answer 429 are limited: a vendor that documents no
-        // 429 never sends one.
-        if op.response_for(429).is_some() {
-            decision = app
-                .limiter
-                .check(vendor, &caller.credential, tier.as_deref(), cx.now);
+    let forced = injection.status.and_then(|status| {
+        forced(&app, handler.as_ref(), op, status, &cx)
+            .inspect_err(|reason| {
+                tracing::warn!(vendor = %vendor, operation = %op.operation_id, status, reason, "fault ignored")
+            })
+            .ok()
+    });
+    let reply = match forced {
+        Some(reply) => reply,
+        None => {
+            let raw = RawRequest {
+                path: &path_params,
+                query: parts.uri.query(),
+                headers: &parts.headers,
+                body: body.as_deref().unwrap_or_default(),
+            };
+            let too_large = body.is_err();
+            answer(&app, handler.as_ref(), op, raw, too_large, &cx)
         }
-        if decision.as_ref().is_some_and(|d| !d.allowed) {
-            return Err(Rejection::RateLimited);
-        }
-        handler.authorize(op, &caller)?;
-        let body = body.map_err(|_| Rejection::MalformedJson("request body too large".into()))?;
-        let raw = RawRequest {
-            path: &path_params,
-            query: parts.uri.query(),
-            headers: &parts.headers,
-            body: &body,
-        };
-        let request = validate(op, raw)?;
-        Ok::<_, Rejection>(handler.handle(op, &request, &caller, &cx))
-    })();
-    let mut reply = outcome.unwrap_or_else(|rejection| handler.reject(&rejection, &cx));
-    handler.finish(&mut reply, &cx);
-    if let Some(decision) = &decision {
-        add_rate_limit_headers(op, &mut reply, decision);
-    }
-    let reply = enforce(&app, handler.as_ref(), op, reply, &cx);
+    };
     tracing::info!(
         vendor = %vendor,
         operation = %op.operation_id,
@@ -199,7 +190,95 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
         micros = started.elapsed().as_micros() as u64,
         "answered"
     );
+    let request_body = body.as_deref().unwrap_or_default();
+    record(
+        &app,
+        vendor,
+        Some(op),
+        &parts,
+        request_body,
+        &reply,
+        &cx,
+        started,
+    );
     reply.into_response()
+}
+
+/// The pipeline's stages for a request no fault pre-empted: credentials, rate limit,
+/// authorisation, validation, resource cap, the vendor's handler, its finishing touches, the
+/// rate-limit headers and the response check.
+fn answer(
+    app: &App,
+    handler: &dyn Vendor,
+    op: &Operation,
+    raw: RawRequest<'_>,
+    too_large: bool,
+    cx: &Context<'_>,
+) -> Reply {
+    let mut decision = None;
+    let outcome = (|| {
+        let caller = handler.authenticate(op, raw.headers)?;
+        let tier = handler.rate_limit_tier(&caller);
+        // Only operations whose spec can answer 429 are limited: a vendor that documents no
+        // 429 never sends one.
+        if op.response_for(429).is_some() {
+            decision = app
+                .limiter
+                .check(op.vendor, &caller.credential, tier.as_deref(), cx.now);
+        }
+        if decision.as_ref().is_some_and(|d| !d.allowed) {
+            return Err(Rejection::RateLimited);
+        }
+        handler.authorize(op, &caller)?;
+        if too_large {
+            return Err(Rejection::MalformedJson("request body too large".into()));
+        }
+        let request = validate(op, raw)?;
+        if handler.creates(op) && handler.state().resources() >= app.max_resources {
+            return Err(Rejection::CapacityExceeded);
+        }
+        Ok::<_, Rejection>(handler.handle(op, &request, &caller, cx))
+    })();
+    let mut reply = outcome.unwrap_or_else(|rejection| handler.reject(&rejection, cx));
+    handler.finish(&mut reply, cx);
+    if let Some(decision) = &decision {
+        add_rate_limit_headers(op, &mut reply, decision);
+    }
+    enforce(app, handler, op, reply, cx)
+}
+
+/// Writes the exchange to the journal (which redacts credentials).
+#[allow(clippy::too_many_arguments)]
+fn record(
+    app: &App,
+    vendor: VendorId,
+    op: Option<&Operation>,
+    parts: &axum::http::request::Parts,
+    body: &[u8],
+    reply: &Reply,
+    cx: &Context<'_>,
+    started: Instant,
+) {
+    if app.journal.capacity() == 0 {
+        return;
+    }
+    let path = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or_else(|| parts.uri.path().to_string(), |u| u.path().to_string());
+    app.journal.record(Entry {
+        id: app.journal.next_id(),
+        at: crate::clock::rfc3339(cx.now),
+        vendor,
+        operation: op.map(|o| o.operation_id.clone()),
+        method: parts.method.to_string(),
+        path,
+        query: parts.uri.query().map(str::to_string),
+        status: reply.status.as_u16(),
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+        request: Message::from_bytes(&parts.headers, body),
+        response: Message::new(&reply.headers, reply.body.clone()),
+    });
 }
 
 /// The reply for a forced status: a success answers with the spec's example for that status, an

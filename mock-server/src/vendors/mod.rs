@@ -84,6 +84,12 @@ pub trait Vendor: Send + Sync {
         Ok(())
     }
 
+    /// Whether `op` stores a new resource (so the resource cap applies to it). By default, the
+    /// operations whose success is 201 Created.
+    fn creates(&self, op: &Operation) -> bool {
+        op.success().is_some_and(|(status, _)| status == 201)
+    }
+
     /// The caller's rate-limit tier (e.g. Dub's workspace plan); `None` uses the vendor's limit.
     fn rate_limit_tier(&self, _caller: &Principal) -> Option<String> {
         None
@@ -124,6 +130,11 @@ pub fn build(config: &Config, world: &World) -> BTreeMap<VendorId, Arc<dyn Vendo
         Arc::new(archera::Archera::new(config.archera.clone(), world.clone())),
     ];
     vendors.into_iter().map(|v| (v.id(), v)).collect()
+}
+
+/// Every mutant the fake can commit, with what goes wrong: each vendor's catalogue.
+pub fn mutant_catalogue() -> Vec<(&'static str, &'static str)> {
+    dub::MUTANTS.to_vec()
 }
 
 /// The spec's documented success for `op`, answered with its example: how an operation whose

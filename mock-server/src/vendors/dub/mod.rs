@@ -25,6 +25,9 @@ const PARTNER_PLANS: [&str; 5] = [
     "enterprise",
 ];
 
+/// Dub's mutants: (name, what goes wrong when it is active).
+pub const MUTANTS: &[(&str, &str)] = &[];
+
 /// Dub's configuration: the workspaces the fake knows.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,6 +117,11 @@ impl Vendor for Dub {
             ));
         }
         Ok(())
+    }
+
+    fn creates(&self, op: &Operation) -> bool {
+        // The upsert creates when no link matches (and answers 200 either way).
+        op.method != axum::http::Method::GET
     }
 
     fn rate_limit_tier(&self, caller: &Principal) -> Option<String> {

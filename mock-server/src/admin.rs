@@ -1,0 +1,372 @@
+//! The admin API under `/__understudy/`: reset, state export and import, rate limits, faults,
+//! the clock, the request journal and mutants. Its contract is `admin-openapi.yaml`, served at
+//! `/__understudy/openapi.json`. Only loopback clients are answered unless configured otherwise.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::VendorId;
+use crate::faults::FaultRule;
+use crate::journal::{Entry, Filter};
+use crate::pipeline::App;
+use crate::rate_limit::RateLimitConfig;
+
+/// The admin API's OpenAPI document (YAML), embedded.
+pub const OPENAPI_YAML: &str = include_str!("../admin-openapi.yaml");
+
+/// The prefix every admin route lives under.
+pub const PREFIX: &str = "/__understudy";
+
+/// The format tag of an exported state document.
+pub const STATE_FORMAT: &str = "understudy-state/1";
+
+/// Why an admin request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The vendor name is not one of the five.
+    #[error("unknown vendor {0:?}")]
+    UnknownVendor(String),
+    /// The request body does not fit.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The client is not on loopback and remote admin is off.
+    #[error("the admin API only answers loopback clients (set admin_remote: true to change that)")]
+    NotLoopback,
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let (status, code) = match self {
+            AdminError::UnknownVendor(_) => (StatusCode::NOT_FOUND, "unknown_vendor"),
+            AdminError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AdminError::NotLoopback => (StatusCode::FORBIDDEN, "not_loopback"),
+        };
+        let body = json!({"error": {"code": code, "message": self.to_string()}});
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The whole state: every vendor's, under a format tag.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateDocument {
+    /// Always [`STATE_FORMAT`].
+    pub format: String,
+    /// Each vendor's state, as its store exports it.
+    pub vendors: BTreeMap<VendorId, Value>,
+}
+
+/// Every vendor's state.
+pub fn export(app: &App) -> StateDocument {
+    StateDocument {
+        format: STATE_FORMAT.into(),
+        vendors: app
+            .vendors
+            .iter()
+            .map(|(id, v)| (*id, v.state().export()))
+            .collect(),
+    }
+}
+
+/// Imports `document`, all or nothing: when one vendor's state does not fit, every vendor keeps
+/// the state it had.
+pub fn import(app: &App, document: StateDocument) -> Result<(), AdminError> {
+    if document.format != STATE_FORMAT {
+        return Err(AdminError::BadRequest(format!(
+            "format {:?} is not {STATE_FORMAT:?}",
+            document.format
+        )));
+    }
+    let before = export(app);
+    for (vendor, state) in document.vendors {
+        if let Err(error) = app.vendors[&vendor].state().import(state) {
+            for (vendor, state) in &before.vendors {
+                let _ = app.vendors[vendor].state().import(state.clone());
+            }
+            return Err(AdminError::BadRequest(format!("{vendor}: {error}")));
+        }
+    }
+    Ok(())
+}
+
+/// Resets one vendor (or all): its state back to the seed, its rate-limit usage forgotten.
+pub fn reset(app: &App, vendor: Option<VendorId>) {
+    for (id, handler) in &app.vendors {
+        if vendor.is_none_or(|v| v == *id) {
+            handler.state().reset();
+        }
+    }
+    app.limiter.forget(vendor);
+}
+
+/// The admin router, to be merged at the root of the fake's router.
+pub fn router(app: Arc<App>, allow_remote: bool) -> Router {
+    let routes = Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/reset", post(reset_all))
+        .route("/state", get(get_state).put(put_state))
+        .route("/vendors/{vendor}/reset", post(reset_vendor))
+        .route(
+            "/vendors/{vendor}/state",
+            get(get_vendor_state).put(put_vendor_state),
+        )
+        .route("/rate-limits", get(get_rate_limits))
+        .route("/rate-limits/{vendor}", put(put_rate_limit))
+        .route(
+            "/faults",
+            get(get_faults).put(put_faults).delete(delete_faults),
+        )
+        .route("/clock", get(get_clock))
+        .route("/clock/advance", post(advance_clock))
+        .route("/journal", get(get_journal).delete(delete_journal))
+        .route("/mutants", get(get_mutants).put(put_mutants))
+        .with_state(app)
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            loopback_only(allow_remote, request, next)
+        }));
+    Router::new().nest(PREFIX, routes)
+}
+
+async fn loopback_only(allow_remote: bool, request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    // Without connection info (an in-process router) there is no remote peer to refuse.
+    if allow_remote || peer.is_none_or(|ip| ip.is_loopback()) {
+        next.run(request).await
+    } else {
+        AdminError::NotLoopback.into_response()
+    }
+}
+
+fn vendor(name: &str) -> Result<VendorId, AdminError> {
+    name.parse()
+        .map_err(|_| AdminError::UnknownVendor(name.to_string()))
+}
+
+fn body<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, AdminError> {
+    serde_json::from_value(value).map_err(|e| AdminError::BadRequest(e.to_string()))
+}
+
+async fn openapi() -> Response {
+    match serde_norway::from_str::<Value>(OPENAPI_YAML) {
+        Ok(document) => Json(document).into_response(),
+        Err(error) => AdminError::BadRequest(error.to_string()).into_response(),
+    }
+}
+
+async fn reset_all(State(app): State<Arc<App>>) -> StatusCode {
+    reset(&app, None);
+    StatusCode::NO_CONTENT
+}
+
+async fn reset_vendor(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, AdminError> {
+    reset(&app, Some(vendor(&name)?));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_state(State(app): State<Arc<App>>) -> Json<StateDocument> {
+    Json(export(&app))
+}
+
+async fn put_state(
+    State(app): State<Arc<App>>,
+    Json(document): Json<Value>,
+) -> Result<StatusCode, AdminError> {
+    import(&app, body(document)?)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_vendor_state(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, AdminError> {
+    Ok(Json(app.vendors[&vendor(&name)?].state().export()))
+}
+
+async fn put_vendor_state(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    Json(state): Json<Value>,
+) -> Result<StatusCode, AdminError> {
+    app.vendors[&vendor(&name)?]
+        .state()
+        .import(state)
+        .map_err(|e| AdminError::BadRequest(e.to_string()))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_rate_limits(State(app): State<Arc<App>>) -> Json<BTreeMap<VendorId, RateLimitConfig>> {
+    Json(app.limiter.configs())
+}
+
+async fn put_rate_limit(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    Json(config): Json<Value>,
+) -> Result<StatusCode, AdminError> {
+    let vendor = vendor(&name)?;
+    let config: Option<RateLimitConfig> = body(config)?;
+    let documents_429 = app
+        .specs
+        .vendor(vendor)
+        .operations
+        .iter()
+        .any(|op| op.response_for(429).is_some());
+    if config.is_some() && !documents_429 {
+        return Err(AdminError::BadRequest(format!(
+            "{vendor} documents no 429, so it cannot be rate limited"
+        )));
+    }
+    app.limiter.set(vendor, config);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_faults(State(app): State<Arc<App>>) -> Json<Vec<FaultRule>> {
+    Json(app.faults.rules())
+}
+
+async fn put_faults(
+    State(app): State<Arc<App>>,
+    Json(rules): Json<Value>,
+) -> Result<StatusCode, AdminError> {
+    let rules: Vec<FaultRule> = body(rules)?;
+    for rule in &rules {
+        check_fault(&app, rule)?;
+    }
+    app.faults.set(rules);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A rule must name a real operation and a status that operation (or, vendor-wide, at least
+/// one of the vendor's operations) documents.
+fn check_fault(app: &App, rule: &FaultRule) -> Result<(), AdminError> {
+    let spec = app.specs.vendor(rule.vendor);
+    let ops: Vec<_> = spec
+        .operations
+        .iter()
+        .filter(|op| {
+            rule.operation
+                .as_deref()
+                .is_none_or(|o| o == op.operation_id)
+        })
+        .collect();
+    if ops.is_empty() {
+        return Err(AdminError::BadRequest(format!(
+            "{} has no operation {:?}",
+            rule.vendor,
+            rule.operation.as_deref().unwrap_or_default()
+        )));
+    }
+    if let Some(status) = rule.status
+        && !ops
+            .iter()
+            .any(|op| op.documented_statuses().contains(&status))
+    {
+        return Err(AdminError::BadRequest(format!(
+            "status {status} is not documented for {}",
+            rule.operation.as_deref().unwrap_or(rule.vendor.name())
+        )));
+    }
+    if !(0.0..=1.0).contains(&rule.rate) {
+        return Err(AdminError::BadRequest("rate must be within 0.0–1.0".into()));
+    }
+    Ok(())
+}
+
+async fn delete_faults(State(app): State<Arc<App>>) -> StatusCode {
+    app.faults.set(Vec::new());
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    seconds: f64,
+}
+
+fn clock(app: &App) -> Value {
+    json!({
+        "now": app.world.clock.rfc3339(),
+        "offset_ms": app.world.clock.offset_ms(),
+    })
+}
+
+async fn get_clock(State(app): State<Arc<App>>) -> Json<Value> {
+    Json(clock(&app))
+}
+
+async fn advance_clock(
+    State(app): State<Arc<App>>,
+    Json(advance): Json<Value>,
+) -> Result<Json<Value>, AdminError> {
+    let advance: Advance = body(advance)?;
+    if !(advance.seconds.is_finite() && advance.seconds >= 0.0) {
+        return Err(AdminError::BadRequest(
+            "seconds must be a non-negative number (the clock never goes back)".into(),
+        ));
+    }
+    let by = Duration::try_from_secs_f64(advance.seconds)
+        .map_err(|e| AdminError::BadRequest(e.to_string()))?;
+    app.world.clock.advance(by);
+    Ok(Json(clock(&app)))
+}
+
+async fn get_journal(
+    State(app): State<Arc<App>>,
+    Query(filter): Query<Filter>,
+) -> Json<Vec<Entry>> {
+    Json(app.journal.list(&filter))
+}
+
+async fn delete_journal(State(app): State<Arc<App>>) -> StatusCode {
+    app.journal.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn get_mutants(State(app): State<Arc<App>>) -> Json<Value> {
+    let catalogue: Map<String, Value> = crate::vendors::mutant_catalogue()
+        .into_iter()
+        .map(|(name, what)| (name.to_string(), Value::String(what.to_string())))
+        .collect();
+    Json(json!({"active": app.world.mutants.names(), "catalogue": catalogue}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActiveMutants {
+    active: Vec<String>,
+}
+
+async fn put_mutants(
+    State(app): State<Arc<App>>,
+    Json(active): Json<Value>,
+) -> Result<Json<Value>, AdminError> {
+    let active: ActiveMutants = body(active)?;
+    if let Some(unknown) = active.active.iter().find(|name| {
+        !crate::vendors::mutant_catalogue()
+            .iter()
+            .any(|(n, _)| n == name)
+    }) {
+        return Err(AdminError::BadRequest(format!(
+            "no mutant named {unknown:?}"
+        )));
+    }
+    app.world.mutants.set(active.active);
+    Ok(get_mutants(State(app)).await)
+}

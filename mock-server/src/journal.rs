@@ -1,0 +1,290 @@
+//! The request journal: the last N exchanges, newest first, in a ring buffer so memory never
+//! grows with traffic. Credentials are redacted before an entry is stored.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::VendorId;
+
+/// How many exchanges the journal keeps unless configured otherwise.
+pub const DEFAULT_CAPACITY: usize = 100;
+
+/// Bodies longer than this (as JSON text) are stored truncated.
+const MAX_BODY_CHARS: usize = 16 * 1024;
+
+/// Headers that carry credentials; their values never reach the journal.
+const SECRET_HEADERS: [&str; 6] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "x-tenant",
+];
+
+/// JSON keys whose values are secrets wherever they appear in a body.
+const SECRET_KEYS: [&str; 5] = ["token", "password", "secret", "api_key", "apiKey"];
+
+/// What replaces a redacted value.
+pub const REDACTED: &str = "<redacted>";
+
+/// One side of an exchange.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Header names (lower case) and values, credentials redacted.
+    pub headers: Map<String, Value>,
+    /// The JSON body, secrets redacted; text when it is not JSON; absent when empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+impl Message {
+    /// A message with redacted `headers` and `body`.
+    pub fn new(headers: &HeaderMap, body: Option<Value>) -> Self {
+        let mut map = Map::new();
+        for (name, value) in headers {
+            let value = if SECRET_HEADERS.contains(&name.as_str()) {
+                REDACTED.to_string()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            map.insert(name.as_str().to_string(), Value::String(value));
+        }
+        Message {
+            headers: map,
+            body: body.map(redact_body).map(truncate),
+        }
+    }
+
+    /// A message whose body is raw bytes: JSON when it parses, text otherwise.
+    pub fn from_bytes(headers: &HeaderMap, bytes: &[u8]) -> Self {
+        let body = (!bytes.is_empty()).then(|| {
+            serde_json::from_slice(bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
+        });
+        Self::new(headers, body)
+    }
+}
+
+fn redact_body(mut body: Value) -> Value {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map.iter_mut() {
+                    if SECRET_KEYS.contains(&key.as_str()) && value.is_string() {
+                        *value = Value::String(REDACTED.into());
+                    } else {
+                        walk(value);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut body);
+    body
+}
+
+fn truncate(body: Value) -> Value {
+    let text = body.to_string();
+    if text.len() <= MAX_BODY_CHARS {
+        return body;
+    }
+    let cut = text
+        .char_indices()
+        .take_while(|(i, _)| *i < MAX_BODY_CHARS)
+        .last()
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    Value::String(format!("{}… (truncated)", &text[..cut]))
+}
+
+/// One exchange.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Increasing number, unique within the process.
+    pub id: u64,
+    /// When the request arrived (the fake's clock, RFC 3339).
+    pub at: String,
+    /// The vendor.
+    pub vendor: VendorId,
+    /// The operation id, when the request matched one.
+    pub operation: Option<String>,
+    /// HTTP method.
+    pub method: String,
+    /// Path as received (with the vendor prefix when all vendors are served).
+    pub path: String,
+    /// Query string, if any.
+    pub query: Option<String>,
+    /// Response status.
+    pub status: u16,
+    /// Time spent answering, milliseconds.
+    pub duration_ms: f64,
+    /// The request.
+    pub request: Message,
+    /// The response.
+    pub response: Message,
+}
+
+/// Which entries to list.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Filter {
+    /// Only this vendor.
+    pub vendor: Option<VendorId>,
+    /// Only this operation id.
+    pub operation: Option<String>,
+    /// At most this many (newest first).
+    pub limit: Option<usize>,
+}
+
+/// The bounded journal.
+#[derive(Debug)]
+pub struct Journal {
+    capacity: Mutex<usize>,
+    entries: Mutex<VecDeque<Entry>>,
+    next_id: AtomicU64,
+}
+
+impl Journal {
+    /// A journal keeping the last `capacity` exchanges (0 keeps none).
+    pub fn new(capacity: usize) -> Self {
+        Journal {
+            capacity: Mutex::new(capacity),
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// The next entry id.
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Stores `entry`, evicting the oldest when full.
+    pub fn record(&self, entry: Entry) {
+        let capacity = *self.capacity.lock().unwrap_or_else(|p| p.into_inner());
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if capacity == 0 {
+            return;
+        }
+        while entries.len() >= capacity {
+            entries.pop_back();
+        }
+        entries.push_front(entry);
+    }
+
+    /// Entries matching `filter`, newest first.
+    pub fn list(&self, filter: &Filter) -> Vec<Entry> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .iter()
+            .filter(|e| filter.vendor.is_none_or(|v| v == e.vendor))
+            .filter(|e| {
+                filter
+                    .operation
+                    .as_deref()
+                    .is_none_or(|o| e.operation.as_deref() == Some(o))
+            })
+            .take(filter.limit.unwrap_or(usize::MAX))
+            .cloned()
+            .collect()
+    }
+
+    /// How many entries are held.
+    pub fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether the journal is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The configured capacity.
+    pub fn capacity(&self) -> usize {
+        *self.capacity.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Changes the capacity, dropping the oldest entries beyond it.
+    pub fn set_capacity(&self, capacity: usize) {
+        *self.capacity.lock().unwrap_or_else(|p| p.into_inner()) = capacity;
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .truncate(capacity);
+    }
+
+    /// Forgets every entry.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn entry(journal: &Journal, vendor: VendorId, operation: &str) -> Entry {
+        Entry {
+            id: journal.next_id(),
+            at: "2026-11-24T00:00:00.000Z".into(),
+            vendor,
+            operation: Some(operation.into()),
+            method: "POST".into(),
+            path: "/x".into(),
+            query: None,
+            status: 201,
+            duration_ms: 0.1,
+            request: Message::new(&HeaderMap::new(), None),
+            response: Message::new(&HeaderMap::new(), None),
+        }
+    }
+
+    #[test]
+    fn the_ring_keeps_the_newest_and_filters() {
+        let journal = Journal::new(3);
+        for i in 0..5 {
+            let vendor = if i % 2 == 0 {
+                VendorId::Dub
+            } else {
+                VendorId::Enhance
+            };
+            journal.record(entry(&journal, vendor, "op"));
+        }
+        let all = journal.list(&Filter::default());
+        assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), vec![5, 4, 3]);
+        let dub = journal.list(&Filter {
+            vendor: Some(VendorId::Dub),
+            ..Filter::default()
+        });
+        assert_eq!(dub.iter().map(|e| e.id).collect::<Vec<_>>(), vec![5, 3]);
+        journal.set_capacity(1);
+        assert_eq!(journal.len(), 1);
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", HeaderValue::from_static("Bearer live"));
+        headers.insert("x-api-key", HeaderValue::from_static("live"));
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        let message = Message::new(
+            &headers,
+            Some(
+                serde_json::json!({"token": "live", "nested": [{"password": "live"}], "name": "ok"}),
+            ),
+        );
+        let text = serde_json::to_string(&message).unwrap();
+        assert!(!text.contains("live"), "{text}");
+        assert!(text.contains("application/json") && text.contains("\"ok\""));
+    }
+}
