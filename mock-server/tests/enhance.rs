@@ -471,6 +471,8 @@ async fn status_and_plan_filters_narrow_the_matches_and_the_total() {
     assert_eq!(names(&on_plan_1), ["Acme Widgets Ltd", "Newly Subscribed"]);
     assert_eq!(on_plan_1["total"], 2);
     assert_eq!(customers(&fake, MO, "?planId=999").await["total"], 0);
+    let beyond_64_bits = customers(&fake, MO, "?planId=341506299427983917056").await;
+    assert_eq!(beyond_64_bits["total"], 0);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::Role;
 use super::errors::EnhanceError;
-use super::state::{ACTIVE, EnhanceState, Org, Subscription, UsedResource};
+use super::state::{ACTIVE, DELETED, EnhanceState, Org, Subscription, UsedResource};
 use crate::vendors::World;
 
 /// The organisation and role the caller's session or token acts with.
@@ -85,7 +85,8 @@ impl Rules<'_> {
             1
         };
         let status = query.get("status").and_then(Value::as_str);
-        let plan_id = query.get("planId").and_then(Value::as_i64);
+        // A planId beyond 64 bits names no plan: it filters everything out.
+        let plan_id = query.get("planId").map(Value::as_i64);
         // Whether org_id is a reseller is not checked (as orchd documents): an organisation
         // that sells nothing has no customers, so its page is simply empty.
         let matches: Vec<&Org> = state
@@ -102,7 +103,7 @@ impl Rules<'_> {
                     state.subscriptions.iter().any(|s| {
                         s.subscriber_id == o.id
                             && s.status == ACTIVE
-                            && i64::try_from(s.plan_id) == Ok(plan)
+                            && plan.is_some_and(|p| i64::try_from(s.plan_id) == Ok(p))
                     })
                 })
             })
@@ -169,7 +170,7 @@ impl Rules<'_> {
         }
         let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
         let taken = state.orgs.iter().any(|o| {
-            o.parent_id.as_deref() == Some(org_id) && o.status != "deleted" && o.name == name
+            o.parent_id.as_deref() == Some(org_id) && o.status != DELETED && o.name == name
         });
         if taken && !self.world.mutant("enhance.duplicate-name-allowed") {
             return Err(EnhanceError::already_exists("org"));
@@ -210,9 +211,7 @@ impl Rules<'_> {
                 "Only the MO or a reseller may subscribe organizations to its plans",
             ));
         }
-        let customer_is_live = state
-            .org(customer_id)
-            .is_some_and(|c| c.status != "deleted");
+        let customer_is_live = state.org(customer_id).is_some_and(|c| c.status != DELETED);
         if state.depth_below(customer_id, org_id) != Some(1) || !customer_is_live {
             return Err(EnhanceError::not_found("org"));
         }

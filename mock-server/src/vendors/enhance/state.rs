@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// An organisation's lifecycle status as orchd reports it.
+/// The status of a live organisation or subscription.
 pub const ACTIVE: &str = "active";
+/// The status of a deleted organisation or subscription.
+pub const DELETED: &str = "deleted";
 
 /// An organisation: the MO (no parent), a reseller or a customer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -240,13 +242,13 @@ impl EnhanceState {
         self.mo().is_some_and(|mo| mo.id == id)
     }
 
-    /// `id` followed by its parent, grandparent … up to the MO. Bounded by the number of
-    /// organisations, so an imported state with a cycle cannot loop forever.
+    /// `id` followed by its parent, grandparent … up to the MO. The walk stops at an
+    /// organisation already visited, so an imported state with a cycle cannot loop forever.
     pub fn lineage(&self, id: &str) -> Vec<&str> {
         let mut chain = Vec::new();
         let mut current = self.org(id);
         while let Some(org) = current {
-            if chain.len() > self.orgs.len() || chain.contains(&org.id.as_str()) {
+            if chain.contains(&org.id.as_str()) {
                 break;
             }
             chain.push(org.id.as_str());
