@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 const ORG: &str = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 const MO: &str = "00000000-0000-4000-8000-000000000001";
-const CUSTOMER: &str = "c3a8f1d2-4b5e-4c6f-8a9b-0d1e2f3a4b5c";
+/// Acme Widgets Ltd, a seeded direct customer of the MO (default configuration).
+const CUSTOMER: &str = "00000000-0000-4000-8000-000000000003";
 
 /// One operation: a valid request and a malformed variant, with the expected statuses.
 struct Case {

@@ -77,6 +77,16 @@ impl EnhanceError {
         )
     }
 
+    /// 409: the reseller's own subscription has no quota left for `resource`.
+    pub fn quota_exceeded(resource: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "quota_exceeded",
+            Some(resource.to_string()),
+            format!("The reseller subscription has no quota left for {resource}"),
+        )
+    }
+
     /// The envelope for a generic stage's refusal.
     pub fn from_rejection(rejection: &Rejection) -> Self {
         match rejection {

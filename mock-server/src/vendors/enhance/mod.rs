@@ -1,19 +1,56 @@
-//! Enhance control-panel customers: a session cookie `id0` or a bearer access token, and the
-//! `HttpError` body `{code, detail, message}`.
+//! Enhance control-panel customers: an organisation tree (the master organisation at the root,
+//! resellers and customers below it), plans, and subscriptions that draw on the seller's own
+//! reseller quota. Callers authenticate with a session cookie `id0` or a bearer access token,
+//! each bound to an organisation and a role; errors use the `HttpError` body
+//! `{code, detail, message}`.
 
 mod errors;
+mod rules;
+mod state;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
 pub use errors::EnhanceError;
+pub use state::{
+    EnhanceState, Org, Owner, Plan, PlanResource, SeedSubscription, Server, Subscription,
+    UsedResource,
+};
 
-use super::{Context, Principal, StateStore, Store, Vendor, World, bearer, spec_example};
+use super::{Context, Principal, StateStore, Store, Vendor, World, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest, cookies};
 use crate::spec::Operation;
 
-/// Enhance's configuration.
+/// The deliberate faults this vendor can commit, by name, with what goes wrong.
+pub const MUTANTS: &[(&str, &str)] = &[
+    (
+        "enhance.total-counts-page",
+        "listings report the size of the returned page as total instead of every match",
+    ),
+    (
+        "enhance.quota-not-enforced",
+        "a reseller may sell a plan beyond the free quota of its reseller subscription",
+    ),
+    (
+        "enhance.usage-not-recorded",
+        "a reseller's sale does not add the sold amounts to its reseller subscription's usage",
+    ),
+    (
+        "enhance.member-may-create",
+        "any role of the organisation or its parents, not only Owner or SuperAdmin, may create a customer",
+    ),
+    (
+        "enhance.duplicate-name-allowed",
+        "a second customer with the same name under the same parent is created instead of 409",
+    ),
+    (
+        "enhance.sort-order-ignored",
+        "sortOrder=desc returns the ascending order",
+    ),
+];
+
+/// Enhance's configuration: credentials and the seeded world.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnhanceConfig {
@@ -21,6 +58,54 @@ pub struct EnhanceConfig {
     pub access_tokens: Vec<EnhanceToken>,
     /// Logged-in sessions (cookie `id0`).
     pub sessions: Vec<EnhanceSession>,
+    /// The organisation tree; exactly one organisation (the MO) has no parent.
+    #[serde(default)]
+    pub orgs: Vec<Org>,
+    /// Plans, each owned by an organisation.
+    #[serde(default)]
+    pub plans: Vec<Plan>,
+    /// Servers the MO may pin subscriptions to.
+    #[serde(default)]
+    pub servers: Vec<Server>,
+    /// Subscriptions that exist at start.
+    #[serde(default)]
+    pub subscriptions: Vec<SeedSubscription>,
+}
+
+/// A member's role in an organisation, as orchd names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// Owns the organisation.
+    Owner,
+    /// Full administrative rights.
+    SuperAdmin,
+    /// Billing and business matters.
+    Business,
+    /// Access to particular websites only.
+    SiteAccess,
+    /// Support staff.
+    Support,
+    /// System administration.
+    Sysadmin,
+}
+
+impl Role {
+    /// Whether the role may manage customers and subscriptions (orchd: Owner or SuperAdmin).
+    pub fn administers(self) -> bool {
+        matches!(self, Role::Owner | Role::SuperAdmin)
+    }
+
+    /// The role's name as orchd spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::SuperAdmin => "SuperAdmin",
+            Role::Business => "Business",
+            Role::SiteAccess => "SiteAccess",
+            Role::Support => "Support",
+            Role::Sysadmin => "Sysadmin",
+        }
+    }
 }
 
 /// An access token of an organisation.
@@ -31,8 +116,8 @@ pub struct EnhanceToken {
     pub token: String,
     /// The organisation it acts for.
     pub org_id: String,
-    /// Its role there (`Owner`, `SuperAdmin`, …).
-    pub role: String,
+    /// Its role there.
+    pub role: Role,
 }
 
 /// A session cookie of a member of an organisation.
@@ -44,26 +129,51 @@ pub struct EnhanceSession {
     /// The organisation the member belongs to.
     pub org_id: String,
     /// The member's role there.
-    pub role: String,
+    pub role: Role,
 }
 
 /// The Enhance fake.
 pub struct Enhance {
     config: EnhanceConfig,
-    #[allow(dead_code)]
     world: World,
-    /// Nothing is modelled yet: the handlers answer with spec examples.
-    state: Store<()>,
+    state: Store<EnhanceState>,
 }
 
 impl Enhance {
-    /// An Enhance fake with the given credentials.
+    /// An Enhance fake with the configured credentials and world.
     pub fn new(config: EnhanceConfig, world: World) -> Self {
+        let seed = EnhanceState::seed(
+            config.orgs.clone(),
+            config.plans.clone(),
+            config.servers.clone(),
+            &config.subscriptions,
+        );
         Enhance {
             config,
             world,
-            state: Store::new(()),
+            state: Store::new(seed),
         }
+    }
+
+    /// The organisation and role behind an authenticated credential (a session's `id0` or a
+    /// token).
+    fn caller(&self, credential: &str) -> Option<rules::Caller<'_>> {
+        let session = self
+            .config
+            .sessions
+            .iter()
+            .find(|s| s.id0 == credential)
+            .map(|s| (s.org_id.as_str(), s.role));
+        let token = || {
+            self.config
+                .access_tokens
+                .iter()
+                .find(|t| t.token == credential)
+                .map(|t| (t.org_id.as_str(), t.role))
+        };
+        session
+            .or_else(token)
+            .map(|(org_id, role)| rules::Caller { org_id, role })
     }
 }
 
@@ -105,11 +215,45 @@ impl Vendor for Enhance {
     fn handle(
         &self,
         op: &Operation,
-        _request: &ValidatedRequest,
-        _caller: &Principal,
-        _cx: &Context<'_>,
+        request: &ValidatedRequest,
+        caller: &Principal,
+        cx: &Context<'_>,
     ) -> Reply {
-        spec_example(op)
+        let Some(caller) = self.caller(&caller.credential) else {
+            return EnhanceError::invalid_session().reply();
+        };
+        let rules = rules::Rules {
+            caller,
+            world: &self.world,
+            now: crate::clock::rfc3339(cx.now),
+        };
+        let org_id = request.path_str("org_id");
+        let customer_id = request.path_str("customer_org_id");
+        let body = request.body.clone().unwrap_or_default();
+        // One lock for the whole request: checks and changes happen atomically, so parallel
+        // requests never both pass a check that only one of them may pass.
+        let mut state = self.state.lock();
+        let outcome = match op.operation_id.as_str() {
+            "getOrgCustomers" => rules
+                .list_customers(&state, org_id, &request.query)
+                .map(|v| (StatusCode::OK, v)),
+            "createCustomer" => rules
+                .create_customer(&mut state, org_id, &body)
+                .map(|v| (StatusCode::CREATED, v)),
+            "getCustomerSubscriptions" => rules
+                .list_subscriptions(&state, org_id, customer_id, &request.query)
+                .map(|v| (StatusCode::OK, v)),
+            "createCustomerSubscription" => rules
+                .create_subscription(&mut state, org_id, customer_id, &body)
+                .map(|v| (StatusCode::CREATED, v)),
+            other => Err(EnhanceError::from_rejection(&Rejection::Internal(format!(
+                "no rules for {other}"
+            )))),
+        };
+        match outcome {
+            Ok((status, body)) => Reply::json(status, body),
+            Err(error) => error.reply(),
+        }
     }
 
     fn reject(&self, rejection: &Rejection, _cx: &Context<'_>) -> Reply {
@@ -118,5 +262,80 @@ impl Vendor for Enhance {
 
     fn state(&self) -> &dyn StateStore {
         &self.state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn seeded() -> (EnhanceConfig, EnhanceState) {
+        let config = Config::default().enhance;
+        let state = EnhanceState::seed(
+            config.orgs.clone(),
+            config.plans.clone(),
+            config.servers.clone(),
+            &config.subscriptions,
+        );
+        (config, state)
+    }
+
+    #[test]
+    fn the_default_world_is_one_consistent_tree() {
+        let (config, state) = seeded();
+        let roots: Vec<_> = state
+            .orgs
+            .iter()
+            .filter(|o| o.parent_id.is_none())
+            .collect();
+        assert_eq!(roots.len(), 1, "exactly one MO");
+        assert_eq!(roots[0].id, "00000000-0000-4000-8000-000000000001");
+        for org in &state.orgs {
+            assert_eq!(state.lineage(&org.id).last(), Some(&roots[0].id.as_str()));
+        }
+        for plan in &state.plans {
+            assert!(
+                state.org(&plan.org_id).is_some(),
+                "plan {} has an owner",
+                plan.id
+            );
+        }
+        assert_eq!(state.subscriptions.len(), config.subscriptions.len());
+        for credential in config.sessions.iter().map(|s| &s.org_id) {
+            assert!(state.org(credential).is_some());
+        }
+        for credential in config.access_tokens.iter().map(|t| &t.org_id) {
+            assert!(state.org(credential).is_some());
+        }
+    }
+
+    #[test]
+    fn the_seeded_reseller_usage_is_what_it_has_sold() {
+        let (_, state) = seeded();
+        let reseller = "00000000-0000-4000-8000-000000000002";
+        let quota = state.reseller_subscription(reseller).expect("a reseller");
+        for held in &quota.resources {
+            let sold: u64 = state
+                .subscriptions
+                .iter()
+                .filter(|s| s.vendor_id == reseller)
+                .flat_map(|s| &s.resources)
+                .filter(|r| r.name == held.name)
+                .filter_map(|r| r.total)
+                .sum();
+            assert_eq!(held.usage, sold, "{}", held.name);
+        }
+        assert!(state.sells(reseller));
+        assert!(!state.sells("00000000-0000-4000-8000-000000000003"));
+    }
+
+    #[test]
+    fn mutant_names_are_namespaced_and_distinct() {
+        let mut names: Vec<&str> = MUTANTS.iter().map(|(n, _)| *n).collect();
+        assert!(names.iter().all(|n| n.starts_with("enhance.")));
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), MUTANTS.len());
     }
 }
