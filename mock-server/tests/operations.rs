@@ -11,6 +11,8 @@ const ORG: &str = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 const MO: &str = "00000000-0000-4000-8000-000000000001";
 /// Acme Widgets Ltd, a seeded direct customer of the MO (default configuration).
 const CUSTOMER: &str = "00000000-0000-4000-8000-000000000003";
+/// Archera's seeded child organisation onboarded on AWS (account 123456789012).
+const NORTHWIND: &str = "b7e4c1d2-6a3f-4b8e-9c5d-2f1a0e7b3c96";
 
 /// One operation: a valid request and a malformed variant, with the expected statuses.
 struct Case {
@@ -34,10 +36,14 @@ fn archera(
 ) -> Case {
     // Without a body to break, break the org id instead (Archera's routes answer 404 for it).
     let malformed_status = if malformed.is_some() { 422 } else { 404 };
+    // Child registration, the child listing and the partner patch act on the partner org;
+    // onboarding and plan calls act on a child (Northwind, onboarded on AWS).
+    let partner_scoped = suffix.is_empty() || suffix.contains("child");
+    let org = if partner_scoped { ORG } else { NORTHWIND };
     Case {
         op,
         method,
-        path: format!("/archera/v2/org/{ORG}/partners{suffix}"),
+        path: format!("/archera/v2/org/{org}/partners{suffix}"),
         auth: vec![("x-api-key", "archera_understudy_test")],
         body,
         malformed_path: malformed
@@ -95,14 +101,14 @@ fn cases() -> Vec<Case> {
         archera("getAwsCloudformationTemplate", Method::GET, "/onboarding/aws/cloudformation_template", None, None),
         archera("getAwsLaunchStackUrl", Method::GET, "/onboarding/aws/launch-stack-url", None, None),
         archera("verifyAwsOnboarding", Method::POST, "/onboarding/aws/verify",
-            Some(json!({"onboarding_id": "0f8e2b1c-3d4a-4b5c-8d6e-7f8091a2b3c4", "account_id": "123456789012"})), Some(json!({"onboarding_id": "nope"}))),
+            Some(json!({"onboarding_id": "7f3a9c1e-5b2d-4e8f-a1c3-9d7e5b3f1a2c", "account_id": "123456789012"})), Some(json!({"onboarding_id": "nope"}))),
         archera("getAzureAuthUrl", Method::GET, "/onboarding/azure/auth-url",
             Some(json!({"azure_tenant_id": "t", "azure_subscription_id": "s"})), Some(json!({"azure_tenant_id": "t"}))),
         archera("verifyAzureOnboarding", Method::POST, "/onboarding/azure/verify", None, None),
         archera("registerChildOrg", Method::POST, "/onboarding/register_child", Some(json!({"company": "Initech"})), Some(json!({"company": 7}))),
         archera("startOnboarding", Method::POST, "/onboarding/start", None, None),
         archera("listChildOrgs", Method::GET, "/onboarding/child-orgs", None, None),
-        Case { malformed_path: Some(format!("/archera/v2/org/{ORG}/partners/purchase-plans-v2/recommended?provider=oracle")), malformed_status: 422,
+        Case { malformed_path: Some(format!("/archera/v2/org/{NORTHWIND}/partners/purchase-plans-v2/recommended?provider=oracle")), malformed_status: 422,
             ..archera("getRecommendedPurchasePlan", Method::GET, "/purchase-plans-v2/recommended?provider=aws", None, None) },
         archera("purchasePlan", Method::POST, "/purchase-plans-v2/8c2d1e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f/purchase", Some(json!({"email": "buyer@example.com"})), Some(json!({"email": "not-an-email"}))),
         archera("updatePartnerOrg", Method::PATCH, "", Some(json!({"aws_marketplace_offer_link": "https://aws.amazon.com/marketplace/pp/x"})), Some(json!({"aws_marketplace_offer_link": "not a url"}))),

@@ -54,6 +54,24 @@ impl ArcheraError {
         Self::api(StatusCode::CONFLICT, "Conflict", message)
     }
 
+    /// 422 for rule failures the schema cannot express: each field with its message, under
+    /// `location` (`json`, `query`), as flask-smorest reports them.
+    pub fn unprocessable_fields<'a>(
+        location: &str,
+        fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Self {
+        let fields = fields
+            .into_iter()
+            .map(|(field, message)| (field.to_string(), vec![message.to_string()]))
+            .collect();
+        ArcheraError::Unprocessable(BTreeMap::from([(location.to_string(), fields)]))
+    }
+
+    /// 422 for one field.
+    pub fn unprocessable(location: &str, field: &str, message: impl std::fmt::Display) -> Self {
+        Self::unprocessable_fields(location, [(field, message.to_string().as_str())])
+    }
+
     /// The envelope for a generic stage's refusal.
     pub fn from_rejection(rejection: &Rejection) -> Self {
         match rejection {

@@ -1,24 +1,63 @@
-//! Archera channel-partner API: an `x-api-key` header, `ApiErrorResponse` for most errors and
-//! flask-smorest's `Error` body for 422 validation failures.
+//! Archera channel-partner API: a partner organisation per API key, its child (customer)
+//! organisations with AWS and Azure onboarding records, and purchase plans. An `x-api-key`
+//! header, `ApiErrorResponse` for most errors and flask-smorest's `Error` body for 422s.
 
 mod errors;
+mod render;
+mod rules;
+mod state;
 
-use axum::http::HeaderMap;
+use std::collections::BTreeSet;
+
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub use errors::ArcheraError;
+pub use render::{AWS_FEATURES, AZURE_FEATURES};
+pub use rules::web_link;
+pub use state::ArcheraState;
 
-use super::{Context, Principal, StateStore, Store, Vendor, World, spec_example};
+use super::{Context, Principal, StateStore, Store, Vendor, World};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
+use rules::Rules;
+use state::{AwsOnboarding, AzureOnboarding, OfferLinks, Org, Plan, PlanIds};
 
-/// Archera's configuration.
+/// The deliberate faults Archera can be told to commit: (name, what goes wrong).
+pub const MUTANTS: &[(&str, &str)] = &[
+    (
+        "archera.second-purchase-allowed",
+        "a plan that was already bought can be bought again (200 instead of 409)",
+    ),
+    (
+        "archera.onboarding-not-idempotent",
+        "onboarding start replaces the org's AWS record with a new onboarding id on every call",
+    ),
+    (
+        "archera.foreign-org-allowed",
+        "an org that is neither the key's partner org nor one of its children is served (no 403)",
+    ),
+    (
+        "archera.verify-always-available",
+        "AWS and Azure verification report every feature available, whatever the account state",
+    ),
+    (
+        "archera.patch-url-not-validated",
+        "the partner patch stores offer links that are not http(s) URLs",
+    ),
+];
+
+/// Archera's configuration: API keys and the seeded partner organisations.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArcheraConfig {
     /// API keys the fake accepts.
     pub api_keys: Vec<ArcheraKey>,
+    /// Partner organisations with their children.
+    #[serde(default)]
+    pub partners: Vec<PartnerSeed>,
 }
 
 /// A partner API key and the partner organisation it belongs to.
@@ -31,23 +70,283 @@ pub struct ArcheraKey {
     pub org_id: String,
 }
 
+/// A seeded channel-partner organisation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerSeed {
+    /// UUID.
+    pub id: String,
+    /// Company name.
+    pub name: String,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// AWS Marketplace offer link.
+    #[serde(default)]
+    pub aws_marketplace_offer_link: Option<String>,
+    /// Azure Marketplace offer link.
+    #[serde(default)]
+    pub azure_marketplace_offer_link: Option<String>,
+    /// Google Cloud Marketplace offer link.
+    #[serde(default)]
+    pub gcp_marketplace_offer_link: Option<String>,
+    /// The partner's customer organisations.
+    #[serde(default)]
+    pub children: Vec<ChildSeed>,
+}
+
+/// A seeded child (customer) organisation and its onboarding state.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildSeed {
+    /// UUID.
+    pub id: String,
+    /// Company name.
+    pub name: String,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// Users' emails.
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// The AWS onboarding record, when onboarding was started.
+    #[serde(default)]
+    pub aws: Option<AwsSeed>,
+    /// The Azure onboarding record, when an auth URL was requested.
+    #[serde(default)]
+    pub azure: Option<AzureSeed>,
+    /// AWS accounts where the Archera stack is deployed: verification reports them available.
+    #[serde(default)]
+    pub deployed_aws_accounts: Vec<String>,
+    /// Azure subscriptions whose admin consent was granted.
+    #[serde(default)]
+    pub consented_azure_subscriptions: Vec<String>,
+    /// Purchase plans.
+    #[serde(default)]
+    pub plans: Vec<PlanSeed>,
+}
+
+/// A seeded AWS onboarding record.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSeed {
+    /// UUID v4.
+    pub onboarding_id: String,
+    /// The account last verified, if any.
+    #[serde(default)]
+    pub account_id: Option<String>,
+}
+
+/// A seeded Azure onboarding record.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureSeed {
+    /// UUID v4.
+    pub onboarding_id: String,
+    /// Azure AD tenant.
+    pub tenant_id: String,
+    /// Azure subscription.
+    pub subscription_id: String,
+}
+
+/// A seeded purchase plan.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSeed {
+    /// UUID v4.
+    pub id: String,
+    /// `aws`, `azure`, `gcp`, `kubernetes` or `unknown`.
+    pub provider: String,
+    /// Creation time (RFC 3339).
+    pub created_at: String,
+    /// Still being computed (recommendation and purchase answer 409).
+    #[serde(default)]
+    pub is_calculating: bool,
+    /// Monthly cost before the plan, in dollars.
+    pub monthly_before_cost: f64,
+    /// Monthly savings, in dollars.
+    pub monthly_savings: f64,
+}
+
 /// The Archera fake.
 pub struct Archera {
     config: ArcheraConfig,
-    #[allow(dead_code)]
     world: World,
-    /// Nothing is modelled yet: the handlers answer with spec examples.
-    state: Store<()>,
+    state: Store<ArcheraState>,
 }
 
 impl Archera {
-    /// An Archera fake with the given credentials.
+    /// An Archera fake with the configured keys and the seeded organisations and plans.
     pub fn new(config: ArcheraConfig, world: World) -> Self {
+        let seed = seed(&config, &world);
         Archera {
             config,
             world,
-            state: Store::new(()),
+            state: Store::new(seed),
         }
+    }
+
+    /// The partner organisation of an API key.
+    fn partner_of(&self, key: &str) -> Option<&str> {
+        self.config
+            .api_keys
+            .iter()
+            .find(|k| k.key == key)
+            .map(|k| k.org_id.as_str())
+    }
+
+    /// Admin side: the Archera stack is now deployed in `account_id` for `org_id`, so AWS
+    /// verification of that account reports every feature available.
+    pub fn mark_stack_deployed(&self, org_id: &str, account_id: &str) -> Result<(), ArcheraError> {
+        let mut state = self.state.lock();
+        let org = state
+            .orgs
+            .get_mut(&org_id.to_ascii_lowercase())
+            .ok_or_else(|| ArcheraError::not_found(format!("Organization {org_id} not found.")))?;
+        org.deployed_aws_accounts.insert(account_id.to_string());
+        Ok(())
+    }
+
+    /// Admin side: admin consent was granted for `subscription_id` of `org_id`, so Azure
+    /// verification reports every feature available.
+    pub fn grant_azure_consent(
+        &self,
+        org_id: &str,
+        subscription_id: &str,
+    ) -> Result<(), ArcheraError> {
+        let mut state = self.state.lock();
+        let org = state
+            .orgs
+            .get_mut(&org_id.to_ascii_lowercase())
+            .ok_or_else(|| ArcheraError::not_found(format!("Organization {org_id} not found.")))?;
+        org.consented_azure_subscriptions
+            .insert(subscription_id.to_string());
+        Ok(())
+    }
+
+    /// Runs one operation's rules against the state.
+    fn dispatch(
+        &self,
+        op: &Operation,
+        request: &ValidatedRequest,
+        rules: &Rules<'_>,
+    ) -> Result<Value, ArcheraError> {
+        // Flask's uuid converter accepts any case; ids are stored lower-case.
+        let org_id = request.path_str("org_id").to_ascii_lowercase();
+        let body = request.body.clone().unwrap_or(Value::Null);
+        let mut state = self.state.lock();
+        let state = &mut *state;
+        match op.operation_id.as_str() {
+            "startOnboarding" => rules.start_onboarding(state, &org_id),
+            "getAwsCloudformationTemplate" => rules.cloudformation_template(state, &org_id),
+            "getAwsLaunchStackUrl" => rules.launch_stack_url(state, &org_id),
+            "verifyAwsOnboarding" => rules.verify_aws(state, &org_id, &body),
+            "getAzureAuthUrl" => rules.azure_auth_url(state, &org_id, &body),
+            "verifyAzureOnboarding" => rules.verify_azure(state, &org_id),
+            "registerChildOrg" => rules.register_child(state, &org_id, &body),
+            "listChildOrgs" => rules.list_children(state, &org_id),
+            "getRecommendedPurchasePlan" => {
+                let provider = request
+                    .query
+                    .get("provider")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                rules.recommended_plan(state, &org_id, provider)
+            }
+            "purchasePlan" => {
+                let plan_id = request.path_str("plan_id").to_ascii_lowercase();
+                rules.purchase(state, &org_id, &plan_id, &body)
+            }
+            "updatePartnerOrg" => rules.update_partner(state, &org_id, &body),
+            other => Err(ArcheraError::from_rejection(&Rejection::Internal(format!(
+                "operation {other} is not modelled"
+            )))),
+        }
+    }
+}
+
+/// The state the configuration describes. Ids the configuration does not give (external ids,
+/// the ids a plan document embeds) come from the id generator.
+fn seed(config: &ArcheraConfig, world: &World) -> ArcheraState {
+    let mut state = ArcheraState::default();
+    let blank = |id: &str, name: &str, created_at: &str, parent: Option<&str>| Org {
+        id: id.to_ascii_lowercase(),
+        name: name.to_string(),
+        parent: parent.map(str::to_string),
+        created_at: created_at.to_string(),
+        links: OfferLinks::default(),
+        labra_subscription_id: None,
+        users: Vec::new(),
+        external_id: world.ids.uuid(),
+        aws: None,
+        azure: None,
+        deployed_aws_accounts: BTreeSet::new(),
+        consented_azure_subscriptions: BTreeSet::new(),
+    };
+    for partner in &config.partners {
+        let mut org = blank(&partner.id, &partner.name, &partner.created_at, None);
+        org.links = OfferLinks {
+            aws: partner.aws_marketplace_offer_link.clone(),
+            azure: partner.azure_marketplace_offer_link.clone(),
+            gcp: partner.gcp_marketplace_offer_link.clone(),
+        };
+        for child in &partner.children {
+            let mut c = blank(&child.id, &child.name, &child.created_at, Some(&org.id));
+            c.users = child.users.clone();
+            c.aws = child.aws.as_ref().map(|a| AwsOnboarding {
+                onboarding_id: a.onboarding_id.clone(),
+                created_at: child.created_at.clone(),
+                account_id: a.account_id.clone(),
+                existing_cur: None,
+            });
+            c.azure = child.azure.as_ref().map(|a| AzureOnboarding {
+                onboarding_id: a.onboarding_id.clone(),
+                created_at: child.created_at.clone(),
+                tenant_id: a.tenant_id.clone(),
+                subscription_id: a.subscription_id.clone(),
+            });
+            c.deployed_aws_accounts = child.deployed_aws_accounts.iter().cloned().collect();
+            c.consented_azure_subscriptions = child
+                .consented_azure_subscriptions
+                .iter()
+                .cloned()
+                .collect();
+            for plan in &child.plans {
+                let plan = seeded_plan(plan, &c.id, world);
+                state.plans.insert(plan.id.clone(), plan);
+            }
+            state.orgs.insert(c.id.clone(), c);
+        }
+        state.orgs.insert(org.id.clone(), org);
+    }
+    state
+}
+
+fn seeded_plan(seed: &PlanSeed, org_id: &str, world: &World) -> Plan {
+    let label = match seed.provider.as_str() {
+        "aws" => "AWS".to_string(),
+        "gcp" => "GCP".to_string(),
+        "azure" => "Azure".to_string(),
+        other => other.to_string(),
+    };
+    let cents = |dollars: f64| (dollars * 100.0).round().max(0.0) as u64;
+    Plan {
+        id: seed.id.to_ascii_lowercase(),
+        org_id: org_id.to_string(),
+        provider: seed.provider.clone(),
+        name: format!("Recommended {label} plan"),
+        status: "new".into(),
+        is_calculating: seed.is_calculating,
+        is_locked: false,
+        created_at: seed.created_at.clone(),
+        last_modified: seed.created_at.clone(),
+        monthly_before_cents: cents(seed.monthly_before_cost),
+        monthly_savings_cents: cents(seed.monthly_savings),
+        related: PlanIds {
+            segment_id: world.ids.uuid(),
+            meta_plan_id: world.ids.uuid(),
+            policy_id: world.ids.uuid(),
+            author_id: world.ids.uuid(),
+        },
+        purchase: None,
     }
 }
 
@@ -62,12 +361,9 @@ impl Vendor for Archera {
             .and_then(|v| v.to_str().ok())
             .filter(|k| !k.is_empty())
             .ok_or(Rejection::MissingCredentials)?;
-        self.config
-            .api_keys
-            .iter()
-            .find(|k| k.key == key)
-            .map(|k| Principal {
-                credential: k.key.clone(),
+        self.partner_of(key)
+            .map(|_| Principal {
+                credential: key.to_string(),
             })
             .ok_or(Rejection::UnknownCredentials)
     }
@@ -75,11 +371,22 @@ impl Vendor for Archera {
     fn handle(
         &self,
         op: &Operation,
-        _request: &ValidatedRequest,
-        _caller: &Principal,
-        _cx: &Context<'_>,
+        request: &ValidatedRequest,
+        caller: &Principal,
+        cx: &Context<'_>,
     ) -> Reply {
-        spec_example(op)
+        let Some(partner_id) = self.partner_of(&caller.credential) else {
+            return self.reject(&Rejection::UnknownCredentials, cx);
+        };
+        let rules = Rules {
+            partner_id,
+            world: &self.world,
+            now: crate::clock::rfc3339(cx.now),
+        };
+        match self.dispatch(op, request, &rules) {
+            Ok(body) => Reply::json(StatusCode::OK, body),
+            Err(error) => error.reply(cx),
+        }
     }
 
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
@@ -88,5 +395,107 @@ impl Vendor for Archera {
 
     fn state(&self) -> &dyn StateStore {
         &self.state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use serde_json::json;
+
+    const PARTNER: &str = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";
+    const CONTOSO: &str = "2b4d6f8a-0c1e-4a3b-9d5f-7e8a9b0c1d2e";
+
+    fn archera() -> Archera {
+        Archera::new(Config::default().archera, World::new(Some(7)))
+    }
+
+    fn rules(archera: &Archera) -> Rules<'_> {
+        Rules {
+            partner_id: PARTNER,
+            world: &archera.world,
+            now: "2026-01-01T00:00:00.000Z".into(),
+        }
+    }
+
+    fn statuses(validations: &Value) -> Vec<&str> {
+        validations
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["status"].as_str().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn mark_stack_deployed_turns_a_missing_verification_available() {
+        let archera = archera();
+        let rules = rules(&archera);
+        let started = rules
+            .start_onboarding(&mut archera.state.lock(), CONTOSO)
+            .unwrap();
+        let body = json!({"onboarding_id": started["onboarding_id"], "account_id": "210987654321"});
+        let before = rules
+            .verify_aws(&mut archera.state.lock(), CONTOSO, &body)
+            .unwrap();
+        assert_eq!(statuses(&before), ["missing"; 4]);
+
+        archera
+            .mark_stack_deployed(&CONTOSO.to_uppercase(), "210987654321")
+            .unwrap();
+        let after = rules
+            .verify_aws(&mut archera.state.lock(), CONTOSO, &body)
+            .unwrap();
+        assert_eq!(statuses(&after), ["available"; 4]);
+        // Reset forgets what the admin side did.
+        archera.state.reset();
+        assert!(
+            !archera.state.lock().orgs[CONTOSO]
+                .deployed_aws_accounts
+                .contains("210987654321")
+        );
+    }
+
+    #[test]
+    fn grant_azure_consent_turns_azure_verification_available() {
+        let archera = archera();
+        let rules = rules(&archera);
+        let before = rules.verify_azure(&archera.state.lock(), CONTOSO).unwrap();
+        assert_eq!(statuses(&before), ["missing"; 3]);
+        let subscription = archera.state.lock().orgs[CONTOSO]
+            .azure
+            .clone()
+            .unwrap()
+            .subscription_id;
+        archera.grant_azure_consent(CONTOSO, &subscription).unwrap();
+        let after = rules.verify_azure(&archera.state.lock(), CONTOSO).unwrap();
+        assert_eq!(statuses(&after), ["available"; 3]);
+    }
+
+    #[test]
+    fn the_admin_side_names_unknown_orgs() {
+        let archera = archera();
+        let unknown = "00000000-0000-4000-8000-000000000000";
+        assert!(archera.mark_stack_deployed(unknown, "1").is_err());
+        assert!(archera.grant_azure_consent(unknown, "s").is_err());
+    }
+
+    #[test]
+    fn offer_links_must_be_web_links() {
+        assert!(web_link("https://aws.amazon.com/marketplace/pp/x"));
+        assert!(web_link("http://example.com"));
+        assert!(!web_link("mailto:sales@example.com"));
+        assert!(!web_link("ftp://example.com/x"));
+        assert!(!web_link("urn:isbn:0451450523"));
+        assert!(!web_link("not a url"));
+    }
+
+    #[test]
+    fn every_mutant_is_named_for_archera() {
+        for (name, what) in MUTANTS {
+            assert!(name.starts_with("archera."), "{name}");
+            assert!(!what.is_empty());
+        }
     }
 }
