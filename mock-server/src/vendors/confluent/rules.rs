@@ -166,7 +166,7 @@ impl Rules<'_> {
         entitlement: &Value,
     ) -> Result<EntitlementPlan, ConfluentError> {
         if let Some(related) = entitlement["related"].as_str() {
-            return reference_plan(state, entitlement, related);
+            return reference_plan(state, related);
         }
         let external_id = text(entitlement, "external_id");
         if let Some(existing) = state.entitlement_by_external_id(&external_id) {
@@ -188,11 +188,10 @@ impl Rules<'_> {
     }
 }
 
-/// A reference to an entitlement registered earlier: it must exist, agree with its `id`, and
-/// not bill an organization already.
+/// A reference to an entitlement registered earlier: `related` must name a stored entitlement
+/// that bills no organization yet (`id` and `resource_name` are not cross-checked).
 fn reference_plan(
     state: &ConfluentState,
-    entitlement: &Value,
     related: &str,
 ) -> Result<EntitlementPlan, ConfluentError> {
     let unknown = || {
@@ -205,14 +204,6 @@ fn reference_plan(
     };
     let id = entitlement_id_of(related).ok_or_else(unknown)?;
     let stored = state.entitlements.get(&id).ok_or_else(unknown)?;
-    if let Some(named) = entitlement["id"].as_str().filter(|named| *named != id) {
-        return Err(ConfluentError::refused_member(
-            "entitlement_reference_mismatch",
-            "Entitlement Reference Mismatch",
-            format!("entitlement id '{named}' does not match the entitlement '{related}' names"),
-            "/entitlement/id",
-        ));
-    }
     if let Some(organization) = &stored.organization_id {
         return Err(ConfluentError::conflict(
             "resource_already_exists",
