@@ -359,6 +359,9 @@ async fn missing_or_refused_bearer_tokens_get_aspnets_bare_401_challenge() {
     }
 }
 
+/// Request headers of a table row.
+type Headers = &'static [(&'static str, &'static str)];
+
 /// Every status the spec documents for the operation, each produced by a request.
 #[tokio::test]
 async fn every_documented_status_is_produced_by_some_request() {
@@ -366,7 +369,7 @@ async fn every_documented_status_is_produced_by_some_request() {
     const PENDING: [u16; 1] = [500];
     let fake = Fake::start().await;
     let ok = format!("providerInstanceId={NORTHWIND}");
-    let table: [(u16, String, &[(&str, &str)]); 5] = [
+    let table: [(u16, String, Headers); 5] = [
         (200, ok.clone(), &[CSP, TENANT]),
         (400, "providerInstanceId=nope".into(), &[CSP, TENANT]),
         (401, ok.clone(), &[TENANT]),

@@ -515,6 +515,10 @@ async fn bad_and_unknown_tokens_are_401_with_a_challenge_and_a_scope_less_one_40
     assert_eq!(export(&fake), before);
 }
 
+/// One row of the status table: operation, expected status, path, headers, body.
+type Row = (&'static str, u16, &'static str, Vec<Header>, Value);
+type Header = (&'static str, &'static str);
+
 /// Every status the spec documents for the three operations, each produced by a request.
 #[tokio::test]
 async fn every_documented_status_is_produced_by_some_request() {
@@ -523,7 +527,7 @@ async fn every_documented_status_is_produced_by_some_request() {
     const PENDING: [u16; 2] = [429, 500];
     let fake = Fake::start().await;
     let valid_signup = signup_body(details("table-1"), true);
-    let table: Vec<(&str, u16, &str, Vec<(&str, &str)>, Value)> = vec![
+    let table: Vec<Row> = vec![
         (
             "signup",
             201,

@@ -76,6 +76,7 @@ fn cases() -> Vec<Case> {
         case("signup", Method::POST, "/confluent/partner/v2/signup".into(), &confluent,
             Some(json!({"organization": {"name": "Globex", "sso_config": sso}, "entitlement": entitlement})),
             json!({"organization": {"name": "Globex"}}), 400, 401),
+        // The seeded incomplete organization (Initech Data), activated once here.
         case("activateSignup", Method::POST, "/confluent/partner/v2/signup/activate".into(), &confluent,
             Some(json!({"organization_id": "3f9d2b6e-81c4-4e0a-b5d7-6a2e9c1f0b48", "user": {"given_name": "J", "family_name": "L", "email": "j@l.example"}})),
             json!({"user": {}}), 400, 401),

@@ -88,19 +88,6 @@ impl ConfluentError {
         self
     }
 
-    /// The status this error is answered with.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The `code` of the (first) error.
-    pub fn code(&self) -> &str {
-        self.errors
-            .first()
-            .and_then(|e| e["code"].as_str())
-            .unwrap_or_default()
-    }
-
     /// 500: the fake itself failed.
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(
