@@ -1,24 +1,49 @@
-//! CloudCockpit: an Entra ID bearer token together with the `X-Tenant` header, and the
-//! ASP.NET-style `ErrorResponse` envelope.
+//! CloudCockpit: an Entra ID bearer token together with the `X-Tenant` header, the ASP.NET-style
+//! `ErrorResponse` envelope, and a seeded world of tenants, resellers and customers from which
+//! relationship-acceptance links are derived.
 
 mod errors;
+mod rules;
+mod state;
 
-use axum::http::HeaderMap;
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 pub use errors::CloudCockpitError;
+pub use state::{CloudCockpitState, Customer, Reseller, Tenant};
 
-use super::{Context, Principal, StateStore, Store, Vendor, World, bearer, spec_example};
+use super::{Context, Principal, StateStore, Store, Vendor, World, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
-/// CloudCockpit's configuration.
+/// The roles the relationship-acceptance operation is available to.
+const ROLES: [&str; 2] = ["csp", "reseller"];
+
+/// The deliberate contract faults CloudCockpit can commit: (name, what goes wrong).
+pub const MUTANTS: &[(&str, &str)] = &[
+    (
+        "cloudcockpit.correlation-id-dropped",
+        "error bodies carry a generated correlationId instead of the X-Correlation-Id sent",
+    ),
+    (
+        "cloudcockpit.reseller-id-not-enforced",
+        "a reseller caller may pass another reseller's resellerId and gets that reseller's link",
+    ),
+];
+
+/// CloudCockpit's configuration: credentials and the seeded world.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CloudCockpitConfig {
     /// Access tokens the fake accepts.
     pub tokens: Vec<CloudCockpitToken>,
+    /// The tenants, with their resellers and customers.
+    #[serde(default)]
+    pub tenants: Vec<Tenant>,
 }
 
 /// An access token, the tenant it belongs to and the caller's role.
@@ -27,29 +52,41 @@ pub struct CloudCockpitConfig {
 pub struct CloudCockpitToken {
     /// The bearer token text.
     pub token: String,
-    /// The tenant domain that must be sent as `X-Tenant`.
+    /// A domain of the tenant the token was issued for.
     pub tenant: String,
-    /// `csp` or `reseller`.
+    /// `csp` or `reseller` (any other role is refused with 403).
     pub role: String,
+    /// For the `reseller` role: the caller's own reseller id.
+    #[serde(default)]
+    pub reseller_id: Option<String>,
 }
 
 /// The CloudCockpit fake.
 pub struct CloudCockpit {
     config: CloudCockpitConfig,
-    #[allow(dead_code)]
     world: World,
-    /// Nothing is modelled yet: the handlers answer with spec examples.
-    state: Store<()>,
+    state: Store<CloudCockpitState>,
 }
 
 impl CloudCockpit {
-    /// A CloudCockpit fake with the given credentials.
+    /// A CloudCockpit fake with the given credentials and seeded world.
     pub fn new(config: CloudCockpitConfig, world: World) -> Self {
+        let seed = CloudCockpitState {
+            tenants: config.tenants.clone(),
+        };
         CloudCockpit {
             config,
             world,
-            state: Store::new(()),
+            state: Store::new(seed),
         }
+    }
+
+    fn token(&self, token: &str) -> Option<&CloudCockpitToken> {
+        self.config.tokens.iter().find(|t| t.token == token)
+    }
+
+    fn echo_correlation(&self) -> bool {
+        !self.world.mutant("cloudcockpit.correlation-id-dropped")
     }
 }
 
@@ -58,32 +95,13 @@ impl Vendor for CloudCockpit {
         VendorId::Cloudcockpit
     }
 
+    /// The bearer token alone decides 401 (ASP.NET authentication runs first) and its role
+    /// decides 403 (the role requirement is an authorization filter, before model binding).
+    /// The tenant is resolved by the handler, after validation.
     fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
         let token = bearer(headers)?.ok_or(Rejection::MissingCredentials)?;
-        let tenant = headers
-            .get("x-tenant")
-            .and_then(|v| v.to_str().ok())
-            .ok_or(Rejection::MissingCredentials)?;
-        if !self
-            .config
-            .tokens
-            .iter()
-            .any(|t| t.tenant.eq_ignore_ascii_case(tenant))
-        {
-            return Err(Rejection::UnknownCredentials);
-        }
-        let known = self
-            .config
-            .tokens
-            .iter()
-            .find(|t| t.token == token)
-            .ok_or(Rejection::UnknownCredentials)?;
-        if !known.tenant.eq_ignore_ascii_case(tenant) {
-            return Err(Rejection::Forbidden(
-                "The token does not belong to the tenant named in X-Tenant.".into(),
-            ));
-        }
-        if !matches!(known.role.as_str(), "csp" | "reseller") {
+        let known = self.token(token).ok_or(Rejection::UnknownCredentials)?;
+        if !ROLES.contains(&known.role.as_str()) {
             return Err(Rejection::Forbidden(
                 "Available to the roles: csp, reseller.".into(),
             ));
@@ -95,16 +113,46 @@ impl Vendor for CloudCockpit {
 
     fn handle(
         &self,
-        op: &Operation,
-        _request: &ValidatedRequest,
-        _caller: &Principal,
-        _cx: &Context<'_>,
+        _op: &Operation,
+        request: &ValidatedRequest,
+        caller: &Principal,
+        cx: &Context<'_>,
     ) -> Reply {
-        spec_example(op)
+        let Some(token) = self.token(&caller.credential) else {
+            return CloudCockpitError::unauthorized(true).reply(cx, self.echo_correlation());
+        };
+        let Some(tenant) = request
+            .headers
+            .get(errors::TENANT_HEADER)
+            .and_then(|v| v.to_str().ok())
+        else {
+            let missing = BTreeMap::from([(
+                errors::TENANT_HEADER.to_string(),
+                vec![errors::required_message(errors::TENANT_HEADER)],
+            )]);
+            return CloudCockpitError::validation(missing).reply(cx, self.echo_correlation());
+        };
+        let query = |name: &str| request.query.get(name).and_then(Value::as_str);
+        let link = rules::acceptance_link(
+            &self.state.lock(),
+            &rules::Request {
+                caller: token,
+                tenant,
+                provider_instance_id: query("providerInstanceId").unwrap_or_default(),
+                reseller_id: query("resellerId"),
+                foreign_reseller_allowed: self
+                    .world
+                    .mutant("cloudcockpit.reseller-id-not-enforced"),
+            },
+        );
+        match link {
+            Ok(link) => Reply::json(StatusCode::OK, json!(link)),
+            Err(error) => error.reply(cx, self.echo_correlation()),
+        }
     }
 
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
-        CloudCockpitError::from_rejection(rejection).reply(cx)
+        CloudCockpitError::from_rejection(rejection, cx.headers).reply(cx, self.echo_correlation())
     }
 
     fn state(&self) -> &dyn StateStore {

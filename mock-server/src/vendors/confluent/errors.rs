@@ -38,6 +38,17 @@ impl ConfluentError {
         )
     }
 
+    /// 400 about one member of the body: a rule (not the schema) refused it, so `source.pointer`
+    /// names the member and `code` says which rule.
+    pub fn refused_member(
+        code: &str,
+        title: &str,
+        detail: impl Into<String>,
+        pointer: &str,
+    ) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, title, detail).at_pointer(pointer)
+    }
+
     /// 401: no usable access token; carries the Bearer challenge.
     pub fn unauthenticated(detail: impl Into<String>) -> Self {
         let mut e = Self::new(
@@ -68,6 +79,13 @@ impl ConfluentError {
         let mut e = Self::new(StatusCode::CONFLICT, code, title, detail);
         e.headers.push(("Location".into(), location.to_string()));
         e
+    }
+
+    /// The same error without its `Location` header (only the mutant
+    /// `confluent.conflict-without-location` wants that).
+    pub fn without_location(mut self) -> Self {
+        self.headers.retain(|(name, _)| name != "Location");
+        self
     }
 
     /// 500: the fake itself failed.

@@ -1,14 +1,19 @@
 //! Confluent Cloud partner signup v2: OAuth bearer tokens with scopes, the `Failure` envelope,
-//! and `X-Request-Id` on every response.
+//! `X-Request-Id` on every response, and a stateful world of organizations, entitlements and
+//! linking tokens.
 
 mod errors;
+mod rules;
+mod state;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub use errors::ConfluentError;
+pub use state::{ConfluentState, Entitlement, LinkingToken, Organization, User};
 
-use super::{Context, Principal, StateStore, Store, Vendor, World, bearer, spec_example};
+use super::{Context, Principal, StateStore, Store, Vendor, World, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -16,12 +21,42 @@ use crate::spec::Operation;
 /// The scope the signup operations need.
 pub const PARTNER_CREATE: &str = "partner:create";
 
-/// Confluent's configuration.
+/// The deliberate contract faults Confluent can commit: (name, what goes wrong).
+pub const MUTANTS: &[(&str, &str)] = &[
+    (
+        "confluent.no-409-on-reactivation",
+        "activating an already completed signup answers 201 and adds another user instead of 409",
+    ),
+    (
+        "confluent.conflict-without-location",
+        "409 answers omit the Location header naming the conflicting resource",
+    ),
+    (
+        "confluent.dry-run-persists",
+        "dry_run=true signups and links are stored as if they were real",
+    ),
+    (
+        "confluent.used-token-accepted",
+        "a linking token that was already used links another entitlement",
+    ),
+];
+
+/// Confluent's configuration: credentials and the seeded world.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfluentConfig {
     /// OAuth access tokens the fake accepts.
     pub tokens: Vec<ConfluentToken>,
+    /// Organizations that exist at start; one without users is an incomplete signup.
+    #[serde(default)]
+    pub organizations: Vec<Organization>,
+    /// Entitlements that exist at start; those without an organization can be referenced by a
+    /// signup or link.
+    #[serde(default)]
+    pub entitlements: Vec<Entitlement>,
+    /// Linking tokens customers obtained for their existing organizations.
+    #[serde(default)]
+    pub linking_tokens: Vec<LinkingToken>,
 }
 
 /// One OAuth access token and the scopes it carries.
@@ -37,19 +72,30 @@ pub struct ConfluentToken {
 /// The Confluent fake.
 pub struct Confluent {
     config: ConfluentConfig,
-    #[allow(dead_code)]
     world: World,
-    /// Nothing is modelled yet: the handlers answer with spec examples.
-    state: Store<()>,
+    state: Store<ConfluentState>,
 }
 
 impl Confluent {
-    /// A Confluent fake with the given credentials.
+    /// A Confluent fake with the given credentials and seeded world.
     pub fn new(config: ConfluentConfig, world: World) -> Self {
+        let seed = ConfluentState::seeded(
+            &config.organizations,
+            &config.entitlements,
+            &config.linking_tokens,
+        );
         Confluent {
             config,
             world,
-            state: Store::new(()),
+            state: Store::new(seed),
+        }
+    }
+
+    fn faults(&self) -> rules::Faults {
+        rules::Faults {
+            reactivation_accepted: self.world.mutant("confluent.no-409-on-reactivation"),
+            dry_run_persists: self.world.mutant("confluent.dry-run-persists"),
+            used_token_accepted: self.world.mutant("confluent.used-token-accepted"),
         }
     }
 }
@@ -80,11 +126,34 @@ impl Vendor for Confluent {
     fn handle(
         &self,
         op: &Operation,
-        _request: &ValidatedRequest,
+        request: &ValidatedRequest,
         _caller: &Principal,
-        _cx: &Context<'_>,
+        cx: &Context<'_>,
     ) -> Reply {
-        spec_example(op)
+        let body = request.body.clone().unwrap_or_default();
+        let dry_run = request.query.get("dry_run").and_then(Value::as_bool) == Some(true);
+        let rules = rules::Rules {
+            ids: &self.world.ids,
+            faults: self.faults(),
+        };
+        // One lock for the whole operation: checks and changes are atomic under concurrency.
+        let mut state = self.state.lock();
+        let outcome = match op.operation_id.as_str() {
+            "signup" => rules.signup(&mut state, &body, dry_run),
+            "activateSignup" => rules.activate(&mut state, &body),
+            "signupPartnerV2Link" => rules.link(&mut state, &body, dry_run),
+            other => Err(ConfluentError::internal(format!(
+                "operation {other} is not modelled"
+            ))),
+        };
+        drop(state);
+        match outcome {
+            Ok(body) => Reply::json(StatusCode::CREATED, body),
+            Err(error) if self.world.mutant("confluent.conflict-without-location") => {
+                error.without_location().reply(cx)
+            }
+            Err(error) => error.reply(cx),
+        }
     }
 
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
@@ -97,5 +166,48 @@ impl Vendor for Confluent {
 
     fn state(&self) -> &dyn StateStore {
         &self.state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn the_default_world_is_consistent() {
+        let config = Config::default().confluent;
+        let state = ConfluentState::seeded(
+            &config.organizations,
+            &config.entitlements,
+            &config.linking_tokens,
+        );
+        assert!(state.organizations.values().any(|o| !o.complete()));
+        assert!(state.organizations.values().any(Organization::complete));
+        assert!(
+            state
+                .entitlements
+                .values()
+                .any(|e| e.organization_id.is_none())
+        );
+        assert!(state.linking_tokens.values().any(|t| !t.used));
+        for e in state.entitlements.values() {
+            if let Some(org) = &e.organization_id {
+                assert!(state.organizations.contains_key(org), "{e:?}");
+            }
+        }
+        for t in state.linking_tokens.values() {
+            assert!(state.organizations.contains_key(&t.organization_id));
+        }
+        let external: std::collections::BTreeSet<_> = state
+            .entitlements
+            .values()
+            .map(|e| &e.external_id)
+            .collect();
+        assert_eq!(
+            external.len(),
+            state.entitlements.len(),
+            "unique external ids"
+        );
     }
 }
