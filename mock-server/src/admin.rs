@@ -121,6 +121,7 @@ pub fn router(app: Arc<App>, allow_remote: bool) -> Router {
             "/vendors/{vendor}/state",
             get(get_vendor_state).put(put_vendor_state),
         )
+        .route("/vendors/{vendor}/actions/{action}", post(vendor_action))
         .route("/rate-limits", get(get_rate_limits))
         .route("/rate-limits/{vendor}", put(put_rate_limit))
         .route(
@@ -209,6 +210,18 @@ async fn put_vendor_state(
         .import(state)
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn vendor_action(
+    State(app): State<Arc<App>>,
+    Path((name, action)): Path<(String, String)>,
+    body: Option<Json<Value>>,
+) -> Result<Json<Value>, AdminError> {
+    let body = body.map_or(Value::Null, |Json(b)| b);
+    app.vendors[&vendor(&name)?]
+        .admin_action(&action, &body)
+        .map(Json)
+        .map_err(AdminError::BadRequest)
 }
 
 async fn get_rate_limits(State(app): State<Arc<App>>) -> Json<BTreeMap<VendorId, RateLimitConfig>> {

@@ -169,6 +169,26 @@ async fn openapi_document_is_served_and_every_route_answers_as_documented() {
             "/state",
             Some(json!({"format": "other", "vendors": {}})),
         ),
+        (
+            Method::POST,
+            "/vendors/{vendor}/actions/{action}",
+            "/vendors/archera/actions/aws-stack-deployed",
+            Some(
+                json!({"org_id": "b7e4c1d2-6a3f-4b8e-9c5d-2f1a0e7b3c96", "account_id": "210987654321"}),
+            ),
+        ),
+        (
+            Method::POST,
+            "/vendors/{vendor}/actions/{action}",
+            "/vendors/archera/actions/fly",
+            Some(json!({})),
+        ),
+        (
+            Method::POST,
+            "/vendors/{vendor}/actions/{action}",
+            "/vendors/nobody/actions/fly",
+            Some(json!({})),
+        ),
         (Method::POST, "/reset", "/reset", None),
     ];
     let mut seen = std::collections::BTreeSet::new();

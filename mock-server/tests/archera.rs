@@ -481,10 +481,16 @@ async fn azure_verify_reports_from_the_record_missing_then_available_and_conflic
             ("cost_management_export", "missing")
         ]
     );
-    // Consent granted on the admin side (recorded in the state): available.
-    let mut state = export(&fake);
-    state["orgs"][CONTOSO]["consented_azure_subscriptions"] = json!([CONTOSO_SUBSCRIPTION]);
-    import(&fake, state);
+    // Consent granted on the admin side: available.
+    let granted = fake
+        .send(
+            Method::POST,
+            "/__understudy/vendors/archera/actions/azure-consent-granted",
+            &[],
+            Some(&json!({"org_id": CONTOSO, "subscription_id": CONTOSO_SUBSCRIPTION})),
+        )
+        .await;
+    assert_eq!(granted.status().as_u16(), 200);
     let (_, _, body) = call(&fake, Method::POST, CONTOSO, verify, None).await;
     assert!(all(&body, "available"), "{body}");
     // Connected, the record refuses another subscription, and accepts the same one.

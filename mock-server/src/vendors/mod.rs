@@ -90,6 +90,16 @@ pub trait Vendor: Send + Sync {
         op.success().is_some_and(|(status, _)| status == 201)
     }
 
+    /// Runs a vendor-specific admin action (`POST /__understudy/vendors/{vendor}/actions/{name}`),
+    /// such as marking an Archera stack deployed. Returns what the action reports.
+    fn admin_action(
+        &self,
+        name: &str,
+        _body: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        Err(format!("{} has no admin action {name:?}", self.id()))
+    }
+
     /// The caller's rate-limit tier (e.g. Dub's workspace plan); `None` uses the vendor's limit.
     fn rate_limit_tier(&self, _caller: &Principal) -> Option<String> {
         None
@@ -134,7 +144,14 @@ pub fn build(config: &Config, world: &World) -> BTreeMap<VendorId, Arc<dyn Vendo
 
 /// Every mutant the fake can commit, with what goes wrong: each vendor's catalogue.
 pub fn mutant_catalogue() -> Vec<(&'static str, &'static str)> {
-    dub::MUTANTS.to_vec()
+    [
+        confluent::MUTANTS,
+        enhance::MUTANTS,
+        cloudcockpit::MUTANTS,
+        dub::MUTANTS,
+        archera::MUTANTS,
+    ]
+    .concat()
 }
 
 /// The spec's documented success for `op`, answered with its example: how an operation whose

@@ -351,6 +351,33 @@ fn seeded_plan(seed: &PlanSeed, org_id: &str, world: &World) -> Plan {
 }
 
 impl Vendor for Archera {
+    fn creates(&self, op: &Operation) -> bool {
+        op.operation_id == "registerChildOrg"
+    }
+
+    fn admin_action(&self, name: &str, body: &Value) -> Result<Value, String> {
+        let field = |key: &str| {
+            body.get(key)
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("{name} needs a string field {key:?}"))
+        };
+        let done = match name {
+            "aws-stack-deployed" => {
+                self.mark_stack_deployed(field("org_id")?, field("account_id")?)
+            }
+            "azure-consent-granted" => {
+                self.grant_azure_consent(field("org_id")?, field("subscription_id")?)
+            }
+            _ => {
+                return Err(format!(
+                    "archera's admin actions are aws-stack-deployed and azure-consent-granted, not {name:?}"
+                ));
+            }
+        };
+        done.map(|()| body.clone())
+            .map_err(|_| format!("no organisation {}", body["org_id"]))
+    }
+
     fn id(&self) -> VendorId {
         VendorId::Archera
     }

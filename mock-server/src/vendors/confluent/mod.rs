@@ -101,6 +101,11 @@ impl Confluent {
 }
 
 impl Vendor for Confluent {
+    fn creates(&self, op: &Operation) -> bool {
+        // Activation adds a user to an existing organisation; it stores nothing new.
+        op.operation_id != "activateSignup"
+    }
+
     fn id(&self) -> VendorId {
         VendorId::Confluent
     }
