@@ -12,6 +12,7 @@ pub mod faults;
 pub mod ids;
 pub mod journal;
 pub mod mutants;
+pub mod persistence;
 pub mod pipeline;
 pub mod rate_limit;
 pub mod server;

@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use understudy::VendorId;
 use understudy::config::{Config, DEFAULT_CONFIG};
+use understudy::persistence::StateFile;
 use understudy::pipeline::Mount;
 use understudy::server::{DEFAULT_PORT, Options, shutdown_signal, start};
 use understudy::spec::SpecSet;
@@ -41,6 +42,17 @@ enum Command {
         /// Log spec violations in responses instead of replacing them with a 500.
         #[arg(long)]
         lenient: bool,
+        /// Load the state from this file at start (if it exists) and write it back on
+        /// shutdown (SIGINT/SIGTERM), atomically.
+        #[arg(long)]
+        state_file: Option<PathBuf>,
+        /// With --state-file, also write the state every this many milliseconds.
+        #[arg(long, requires = "state_file")]
+        state_interval_ms: Option<u64>,
+        /// Seed the state from this file (an export of GET /__understudy/state) at start; it is
+        /// never written back.
+        #[arg(long, conflicts_with = "state_file")]
+        seed_state: Option<PathBuf>,
     },
     /// Print the built-in default configuration.
     DefaultConfig,
@@ -50,6 +62,24 @@ enum Command {
         #[arg(long)]
         specs: Option<PathBuf>,
     },
+}
+
+/// Writes the state every `ms` milliseconds, on a blocking thread so the server never waits on
+/// the disk.
+fn spawn_writer(file: StateFile, app: std::sync::Arc<understudy::pipeline::App>, ms: u64) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_millis(ms.max(1)));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            let (file, app) = (file.clone(), app.clone());
+            match tokio::task::spawn_blocking(move || file.save(&app)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "writing the state file"),
+                Err(error) => tracing::error!(%error, "state writer stopped"),
+            }
+        }
+    });
 }
 
 #[tokio::main]
@@ -69,6 +99,9 @@ async fn main() -> anyhow::Result<()> {
             specs,
             config,
             lenient,
+            state_file,
+            state_interval_ms,
+            seed_state,
         } => {
             let config = match &config {
                 Some(path) => {
@@ -84,6 +117,18 @@ async fn main() -> anyhow::Result<()> {
                 strict: !lenient,
             };
             let running = start(options).await?;
+            if let Some(seed) = &seed_state {
+                StateFile::new(seed).load(&running.app)?;
+                tracing::info!(file = %seed.display(), "state seeded");
+            }
+            let state_file = state_file.map(StateFile::new);
+            if let Some(file) = &state_file {
+                let loaded = file.load(&running.app)?;
+                tracing::info!(file = %file.path().display(), loaded, "state file");
+                if let Some(ms) = state_interval_ms {
+                    spawn_writer(file.clone(), running.app.clone(), ms);
+                }
+            }
             match vendor {
                 Some(v) => {
                     tracing::info!(url = %running.url(), vendor = %v, "understudy is serving one vendor at the root")
@@ -92,9 +137,14 @@ async fn main() -> anyhow::Result<()> {
                     tracing::info!(url = %running.url(), "understudy is serving /confluent /enhance /cloudcockpit /dub /archera")
                 }
             }
+            let running_app = running.app.clone();
             shutdown_signal().await;
             tracing::info!("shutting down");
             running.stop().await?;
+            if let Some(file) = &state_file {
+                file.save(&running_app)?;
+                tracing::info!(file = %file.path().display(), "state written");
+            }
         }
         Command::DefaultConfig => print!("{DEFAULT_CONFIG}"),
         Command::Specs { specs } => {
