@@ -127,12 +127,12 @@ impl Rules<'_> {
                     created_at: self.now.clone(),
                     updated_at: self.now.clone(),
                 };
-                state.partners.insert(partner.id.clone(), partner.clone());
+                state.insert_partner(partner.clone());
                 partner
             }
         };
         link.insert("partnerId".into(), json!(partner.id));
-        state.enrollments.push(Enrollment {
+        state.push_enrollment(Enrollment {
             partner_id: partner.id.clone(),
             program_id: program.id.clone(),
             tenant_id: tenant_id.clone(),
@@ -142,7 +142,7 @@ impl Rules<'_> {
             "id": link["id"], "domain": link["domain"], "key": link["key"], "shortLink": link["shortLink"],
             "url": link["url"], "clicks": 0, "leads": 0, "sales": 0, "saleAmount": 0,
         });
-        state.links.insert(text(&link, "id").to_string(), link);
+        state.insert_link(text(&link, "id").to_string(), link);
         Ok(json!({
             "id": partner.id,
             "name": partner.name,
@@ -214,7 +214,7 @@ impl Rules<'_> {
         let link = self.build_link(&target, &enrollment, body)?;
         self.check_link_unique(state, &link, None)?;
         let value = Value::Object(link.clone());
-        state.links.insert(text(&link, "id").to_string(), link);
+        state.insert_link(text(&link, "id").to_string(), link);
         Ok(value)
     }
 
@@ -225,8 +225,8 @@ impl Rules<'_> {
         // Dub filters on partnerId only when the caller sent one.
         let partner_filter = body.get("partnerId").and_then(Value::as_str);
         let existing = state
-            .links
-            .values()
+            .links()
+            .map(|(_, l)| l)
             .find(|l| {
                 text(l, "workspaceId") == self.workspace.id
                     && text(l, "programId") == target.program.id
@@ -238,7 +238,7 @@ impl Rules<'_> {
             let link = self.build_link(&target, &enrollment, body)?;
             self.check_link_unique(state, &link, None)?;
             let value = Value::Object(link.clone());
-            state.links.insert(text(&link, "id").to_string(), link);
+            state.insert_link(text(&link, "id").to_string(), link);
             return Ok(value);
         };
         let mut updated = existing.clone();
@@ -258,7 +258,7 @@ impl Rules<'_> {
         let id = text(&existing, "id").to_string();
         self.check_link_unique(state, &updated, Some(&id))?;
         updated.insert("updatedAt".into(), json!(self.now));
-        state.links.insert(id, updated.clone());
+        state.insert_link(id, updated.clone());
         Ok(Value::Object(updated))
     }
 

@@ -89,14 +89,11 @@ impl Rules<'_> {
         let plan_id = query.get("planId").map(Value::as_i64);
         // Whether org_id is a reseller is not checked (as orchd documents): an organisation
         // that sells nothing has no customers, so its page is simply empty.
+        let depths = state.depths_below(org_id);
         let matches: Vec<&Org> = state
             .orgs
             .iter()
-            .filter(|o| {
-                state
-                    .depth_below(&o.id, org_id)
-                    .is_some_and(|d| d <= max_depth)
-            })
+            .filter(|o| depths.get(o.id.as_str()).is_some_and(|d| *d <= max_depth))
             .filter(|o| status.is_none_or(|s| o.status == s))
             .filter(|o| {
                 plan_id.is_none_or(|plan| {
@@ -108,18 +105,25 @@ impl Rules<'_> {
                 })
             })
             .collect();
-        let items: Vec<Value> = matches.iter().map(|o| org_json(state, o)).collect();
+        // Sort and page on the organisations, rendering only the page: rendering every match
+        // would cost a thousand JSON objects per request on a large tree.
         let sort_by = query.get("sortBy").and_then(Value::as_str);
-        let items = self.sort(
-            items,
-            |a, b| match sort_by {
+        let keyed: Vec<(Value, &Org)> = matches
+            .into_iter()
+            .map(|o| (customer_sort_key(state, o, sort_by), o))
+            .collect();
+        let sorted = self.sort(
+            keyed,
+            |(a, _), (b, _)| match sort_by {
                 None => Ordering::Equal,
-                Some("createdAt") => compare_times(&a["createdAt"], &b["createdAt"]),
-                Some(field) => compare_values(&a[field], &b[field]),
+                Some("createdAt") => compare_times(a, b),
+                Some(_) => compare_values(a, b),
             },
             query,
         );
-        Ok(self.page(items, query))
+        let (page, total) = self.window(sorted, query);
+        let items: Vec<Value> = page.iter().map(|(_, o)| org_json(state, o)).collect();
+        Ok(self.page_json(items, total))
     }
 
     /// `GET /orgs/{org_id}/customers/{customer_org_id}/subscriptions`.
@@ -298,12 +302,12 @@ impl Rules<'_> {
 
     /// Orders a listing: ascending by `compare` (ties keep creation order), reversed as a
     /// whole for `sortOrder=desc` unless the `sort-order-ignored` mutant is active.
-    fn sort(
+    fn sort<T>(
         &self,
-        mut items: Vec<Value>,
-        compare: impl Fn(&Value, &Value) -> Ordering,
+        mut items: Vec<T>,
+        compare: impl Fn(&T, &T) -> Ordering,
         query: &Query,
-    ) -> Vec<Value> {
+    ) -> Vec<T> {
         items.sort_by(|a, b| compare(a, b));
         let descending = query.get("sortOrder").and_then(Value::as_str) == Some("desc");
         if descending && !self.world.mutant("enhance.sort-order-ignored") {
@@ -314,10 +318,20 @@ impl Rules<'_> {
 
     /// `{items, total}` for the `offset`/`limit` window; `total` counts every match.
     fn page(&self, items: Vec<Value>, query: &Query) -> Value {
+        let (page, total) = self.window(items, query);
+        self.page_json(page, total)
+    }
+
+    /// The `offset`/`limit` window of `items`, and how many items there were in all.
+    fn window<T>(&self, items: Vec<T>, query: &Query) -> (Vec<T>, usize) {
         let total = items.len();
         let offset = query.get("offset").map(count).unwrap_or(0);
         let limit = query.get("limit").map(count).unwrap_or(usize::MAX);
-        let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+        (items.into_iter().skip(offset).take(limit).collect(), total)
+    }
+
+    /// `{items, total}`; `total` counts every match, not the page.
+    fn page_json(&self, page: Vec<Value>, total: usize) -> Value {
         let total = if self.world.mutant("enhance.total-counts-page") {
             page.len()
         } else {
@@ -362,6 +376,19 @@ fn record_sale(quota: &mut [UsedResource], sold: &[super::state::PlanResource]) 
         ) {
             held.usage = held.usage.saturating_add(amount);
         }
+    }
+}
+
+/// The value a customer is sorted by: the field `sort_by` names, as the listing shows it.
+fn customer_sort_key(state: &EnhanceState, org: &Org, sort_by: Option<&str>) -> Value {
+    match sort_by {
+        Some("id") => json!(org.id),
+        Some("name") => json!(org.name),
+        Some("status") => json!(org.status),
+        Some("subscriptionsCount") => json!(state.subscriptions_count(&org.id)),
+        Some("websitesCount") => json!(org.websites_count),
+        Some("createdAt") => json!(org.created_at),
+        _ => Value::Null,
     }
 }
 

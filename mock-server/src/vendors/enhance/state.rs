@@ -257,6 +257,37 @@ impl EnhanceState {
         chain
     }
 
+    /// Every organisation below `ancestor`, with how many levels below it sits.
+    pub fn depths_below(&self, ancestor: &str) -> std::collections::HashMap<&str, usize> {
+        // One pass to index children, then a breadth-first walk: linear in the tree, where
+        // asking depth_below for every organisation would be quadratic.
+        let mut children: std::collections::HashMap<&str, Vec<&str>> =
+            std::collections::HashMap::new();
+        for org in &self.orgs {
+            if let Some(parent) = org.parent_id.as_deref() {
+                children.entry(parent).or_default().push(&org.id);
+            }
+        }
+        let mut depths = std::collections::HashMap::new();
+        let mut frontier = vec![ancestor];
+        let mut depth = 0;
+        while !frontier.is_empty() {
+            depth += 1;
+            let mut next = Vec::new();
+            for id in frontier {
+                for child in children.get(id).into_iter().flatten() {
+                    // An imported state with a cycle must not loop: visit each org once.
+                    if *child != ancestor && !depths.contains_key(child) {
+                        depths.insert(*child, depth);
+                        next.push(*child);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        depths
+    }
+
     /// How many levels `descendant` sits below `ancestor` (1 for a direct customer), if at all.
     pub fn depth_below(&self, descendant: &str, ancestor: &str) -> Option<usize> {
         self.lineage(descendant)
