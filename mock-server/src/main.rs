@@ -116,6 +116,8 @@ async fn main() -> anyhow::Result<()> {
                 config,
                 strict: !lenient,
             };
+            // Handlers first: a SIGTERM during start-up must still save the state.
+            let shutdown = shutdown_signal();
             let running = start(options).await?;
             if let Some(seed) = &seed_state {
                 StateFile::new(seed).load(&running.app)?;
@@ -138,7 +140,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             let running_app = running.app.clone();
-            shutdown_signal().await;
+            shutdown.await;
             tracing::info!("shutting down");
             running.stop().await?;
             if let Some(file) = &state_file {

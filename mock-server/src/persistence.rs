@@ -54,8 +54,10 @@ impl StateFile {
         }
     }
 
-    /// Loads the file into `app`; `Ok(false)` when there is no file yet.
+    /// Loads the file into `app`; `Ok(false)` when there is no file yet. Temporary files a
+    /// killed writer left beside it are removed.
     pub fn load(&self, app: &App) -> Result<bool, PersistError> {
+        self.remove_leftovers();
         let text = match fs::read_to_string(&self.path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
@@ -71,19 +73,39 @@ impl StateFile {
         Ok(true)
     }
 
+    fn directory(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    fn file_name(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "state".into())
+    }
+
+    fn remove_leftovers(&self) {
+        let prefix = format!(".{}.", self.file_name());
+        let Ok(entries) = fs::read_dir(self.directory()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix) && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+
     /// Writes `app`'s state: to a temporary sibling first, then renamed over the file.
     pub fn save(&self, app: &App) -> Result<(), PersistError> {
         let document = admin::export(app);
         let text = serde_json::to_vec_pretty(&document).expect("state serialises");
-        let dir = match self.path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "state".into());
+        let dir = self.directory();
+        let name = self.file_name();
         let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let mut file = File::create(&temporary).map_err(|e| self.io(e))?;
         file.write_all(&text).map_err(|e| self.io(e))?;
