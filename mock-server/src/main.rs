@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use understudy::VendorId;
 use understudy::config::{Config, DEFAULT_CONFIG};
+use understudy::fixtures::drift::drift;
 use understudy::fixtures::har::Har;
 use understudy::fixtures::import::import;
 use understudy::fixtures::record::{RecordOptions, record};
@@ -90,6 +91,24 @@ enum Command {
         /// Exit with an error on shutdown if any recorded exchange was never used.
         #[arg(long)]
         strict: bool,
+    },
+    /// Drift: compare the spec, the recordings and the fake, per operation.
+    Drift {
+        /// The vendor.
+        #[arg(long)]
+        vendor: VendorId,
+        /// A directory of .har files, or one file.
+        dir: PathBuf,
+        /// YAML map of placeholder to value for secrets the fake needs beyond its default
+        /// credentials (e.g. a linking token).
+        #[arg(long)]
+        secrets: Option<PathBuf>,
+        /// Also write the report as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Exit 1 when anything drifted.
+        #[arg(long)]
+        fail_on_drift: bool,
     },
     /// Work with fixture files.
     Fixtures {
@@ -310,6 +329,27 @@ async fn main() -> anyhow::Result<()> {
                     "strict replay: {} recorded exchange(s) never used",
                     unused.len()
                 );
+            }
+        }
+        Command::Drift {
+            vendor,
+            dir,
+            secrets,
+            json,
+            fail_on_drift,
+        } => {
+            let secrets: std::collections::BTreeMap<String, String> = match &secrets {
+                Some(path) => serde_norway::from_str(&std::fs::read_to_string(path)?)
+                    .with_context(|| format!("parsing {}", path.display()))?,
+                None => Default::default(),
+            };
+            let report = drift(vendor, &load(&dir)?, Options::default(), &secrets).await?;
+            print!("{}", report.table());
+            if let Some(path) = &json {
+                std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")?;
+            }
+            if fail_on_drift && !report.is_clean() {
+                anyhow::bail!("drift found");
             }
         }
         Command::Fixtures { command } => fixtures_command(command).await?,
