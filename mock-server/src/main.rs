@@ -61,6 +61,10 @@ enum Command {
         /// never written back.
         #[arg(long, conflicts_with = "state_file")]
         seed_state: Option<PathBuf>,
+        /// Answer from the HAR fixtures in this directory instead of the fake (same as
+        /// `understudy replay DIR`).
+        #[arg(long, conflicts_with_all = ["vendor", "state_file", "seed_state"])]
+        replay: Option<PathBuf>,
     },
     /// Record: a loopback proxy that forwards to the upstream and writes each exchange,
     /// redacted and checked against the spec, to a HAR fixture.
@@ -243,6 +247,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             port,
             bind,
+            replay: Some(dir),
+            ..
+        } => {
+            let replaying = replay(load(&dir)?, SocketAddr::new(bind, port)).await?;
+            tracing::info!(url = %replaying.url(), dir = %dir.display(), "replaying");
+            shutdown_signal().await;
+            replaying.stop().await?;
+        }
+        Command::Serve {
+            port,
+            bind,
             vendor,
             specs,
             config,
@@ -250,6 +265,7 @@ async fn main() -> anyhow::Result<()> {
             state_file,
             state_interval_ms,
             seed_state,
+            replay: None,
         } => {
             let config = match &config {
                 Some(path) => {

@@ -72,7 +72,6 @@ fn tampered_dub(test: &str) -> PathBuf {
     let file = std::env::temp_dir()
         .join(format!("understudy-drift-{}", std::process::id()))
         .join(test)
-        .join(test)
         .join("tampered.har");
     har.write(&file).unwrap();
     file
