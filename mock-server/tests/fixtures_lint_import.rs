@@ -112,4 +112,10 @@ fn a_browser_har_is_imported_redacted_with_operations_named() {
         (Some("/partners"), 1)
     );
     assert_eq!(entry.operation_id.as_deref(), Some("createPartner"));
+    // Dub's partner is more than `{}`: the import checks the spec like a recording does.
+    assert!(
+        entry.violations.iter().any(|v| v.starts_with("response: ")),
+        "{:?}",
+        entry.violations
+    );
 }
