@@ -9,6 +9,7 @@ pub mod admin;
 pub mod clock;
 pub mod config;
 pub mod faults;
+pub mod fixtures;
 pub mod ids;
 pub mod journal;
 pub mod mutants;

@@ -2,11 +2,19 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use understudy::VendorId;
 use understudy::config::{Config, DEFAULT_CONFIG};
+use understudy::fixtures::drift::drift;
+use understudy::fixtures::har::Har;
+use understudy::fixtures::import::import;
+use understudy::fixtures::record::{RecordOptions, record};
+use understudy::fixtures::redact::RedactionRules;
+use understudy::fixtures::replay::{load, replay};
+use understudy::fixtures::scan::scan_tree;
 use understudy::persistence::StateFile;
 use understudy::pipeline::Mount;
 use understudy::server::{DEFAULT_PORT, Options, shutdown_signal, start};
@@ -53,6 +61,63 @@ enum Command {
         /// never written back.
         #[arg(long, conflicts_with = "state_file")]
         seed_state: Option<PathBuf>,
+        /// Answer from the HAR fixtures in this directory instead of the fake (same as
+        /// `understudy replay DIR`).
+        #[arg(long, conflicts_with_all = ["vendor", "state_file", "seed_state"])]
+        replay: Option<PathBuf>,
+    },
+    /// Record: a loopback proxy that forwards to the upstream and writes each exchange,
+    /// redacted and checked against the spec, to a HAR fixture.
+    Record {
+        /// The vendor the upstream serves.
+        #[arg(long)]
+        vendor: VendorId,
+        /// The vendor's base URL (the real API, or e.g. http://127.0.0.1:4141/dub).
+        #[arg(long)]
+        upstream: String,
+        /// The fixture to write, e.g. fixtures/dub/onboarding.har.
+        #[arg(long)]
+        out: PathBuf,
+        /// Port for the proxy on 127.0.0.1 (0 picks one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// YAML redaction rules: `tenant`, `emails`, `headers`, `pointers`.
+        #[arg(long)]
+        redact: Option<PathBuf>,
+    },
+    /// Replay: answer from the HAR fixtures in a directory, each vendor under its prefix.
+    Replay {
+        /// A directory of .har files, or one file.
+        dir: PathBuf,
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = DEFAULT_PORT)]
+        port: u16,
+        /// Exit with an error on shutdown if any recorded exchange was never used.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Drift: compare the spec, the recordings and the fake, per operation.
+    Drift {
+        /// The vendor.
+        #[arg(long)]
+        vendor: VendorId,
+        /// A directory of .har files, or one file.
+        dir: PathBuf,
+        /// YAML map of placeholder to value for secrets the fake needs beyond its default
+        /// credentials (e.g. a linking token).
+        #[arg(long)]
+        secrets: Option<PathBuf>,
+        /// Also write the report as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Exit 1 when anything drifted.
+        #[arg(long)]
+        fail_on_drift: bool,
+    },
+    /// Work with fixture files.
+    Fixtures {
+        #[command(subcommand)]
+        command: FixturesCommand,
     },
     /// Print the built-in default configuration.
     DefaultConfig,
@@ -62,6 +127,93 @@ enum Command {
         #[arg(long)]
         specs: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum FixturesCommand {
+    /// Scan files for anything that looks like a live secret; exits 1 when something does.
+    Lint {
+        /// Files or directories (default: fixtures).
+        paths: Vec<PathBuf>,
+    },
+    /// Import a HAR from a browser, mitmproxy or Schemathesis, redacted like a recording.
+    Import {
+        /// The HAR file.
+        file: PathBuf,
+        /// The vendor the traffic went to.
+        #[arg(long)]
+        vendor: VendorId,
+        /// Where to write (default: fixtures/VENDOR/FILE-NAME).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// YAML redaction rules: `tenant`, `emails`, `headers`, `pointers`.
+        #[arg(long)]
+        redact: Option<PathBuf>,
+    },
+}
+
+fn redaction_rules(path: Option<&PathBuf>) -> anyhow::Result<RedactionRules> {
+    let Some(path) = path else {
+        return Ok(RedactionRules::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_norway::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+async fn fixtures_command(command: FixturesCommand) -> anyhow::Result<()> {
+    match command {
+        FixturesCommand::Lint { paths } => {
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from("fixtures")]
+            } else {
+                paths
+            };
+            let mut findings = Vec::new();
+            for path in &paths {
+                findings.extend(
+                    scan_tree(path).with_context(|| format!("scanning {}", path.display()))?,
+                );
+            }
+            for finding in &findings {
+                println!("{finding}");
+            }
+            if !findings.is_empty() {
+                anyhow::bail!("{} live-looking secret(s) in fixtures", findings.len());
+            }
+            println!("no live-looking secrets in {} path(s)", paths.len());
+        }
+        FixturesCommand::Import {
+            file,
+            vendor,
+            out,
+            redact,
+        } => {
+            let har = Har::read(&file)?;
+            let imported = import(
+                har,
+                vendor,
+                &SpecSet::embedded()?,
+                redaction_rules(redact.as_ref())?,
+            );
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from("fixtures")
+                    .join(vendor.name())
+                    .join(file.file_name().unwrap_or_default())
+            });
+            imported.write(&out)?;
+            println!(
+                "{} entries written to {}",
+                imported.log.entries.len(),
+                out.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Writes the state every `ms` milliseconds, on a blocking thread so the server never waits on
@@ -95,6 +247,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             port,
             bind,
+            replay: Some(dir),
+            ..
+        } => {
+            let replaying = replay(load(&dir)?, SocketAddr::new(bind, port)).await?;
+            tracing::info!(url = %replaying.url(), dir = %dir.display(), "replaying");
+            shutdown_signal().await;
+            replaying.stop().await?;
+        }
+        Command::Serve {
+            port,
+            bind,
             vendor,
             specs,
             config,
@@ -102,6 +265,7 @@ async fn main() -> anyhow::Result<()> {
             state_file,
             state_interval_ms,
             seed_state,
+            replay: None,
         } => {
             let config = match &config {
                 Some(path) => {
@@ -148,6 +312,65 @@ async fn main() -> anyhow::Result<()> {
                 tracing::info!(file = %file.path().display(), "state written");
             }
         }
+        Command::Record {
+            vendor,
+            upstream,
+            out,
+            port,
+            redact,
+        } => {
+            let options = RecordOptions {
+                vendor,
+                upstream: upstream.clone(),
+                out: out.clone(),
+                addr: loopback(port),
+                rules: redaction_rules(redact.as_ref())?,
+            };
+            let recording = record(options, Arc::new(SpecSet::embedded()?)).await?;
+            tracing::info!(proxy = %recording.url(), %upstream, out = %out.display(), "recording; point the client at the proxy");
+            shutdown_signal().await;
+            let har = recording.stop().await?;
+            tracing::info!(entries = har.log.entries.len(), out = %out.display(), "recording written");
+        }
+        Command::Replay { dir, port, strict } => {
+            let recorded = load(&dir)?;
+            let replaying = replay(recorded, loopback(port)).await?;
+            tracing::info!(url = %replaying.url(), dir = %dir.display(), "replaying");
+            shutdown_signal().await;
+            let unused = replaying.unused();
+            replaying.stop().await?;
+            if strict && !unused.is_empty() {
+                for label in &unused {
+                    eprintln!("never replayed: {label}");
+                }
+                anyhow::bail!(
+                    "strict replay: {} recorded exchange(s) never used",
+                    unused.len()
+                );
+            }
+        }
+        Command::Drift {
+            vendor,
+            dir,
+            secrets,
+            json,
+            fail_on_drift,
+        } => {
+            let secrets: std::collections::BTreeMap<String, String> = match &secrets {
+                Some(path) => serde_norway::from_str(&std::fs::read_to_string(path)?)
+                    .with_context(|| format!("parsing {}", path.display()))?,
+                None => Default::default(),
+            };
+            let report = drift(vendor, &load(&dir)?, Options::default(), &secrets).await?;
+            print!("{}", report.table());
+            if let Some(path) = &json {
+                std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")?;
+            }
+            if fail_on_drift && !report.is_clean() {
+                anyhow::bail!("drift found");
+            }
+        }
+        Command::Fixtures { command } => fixtures_command(command).await?,
         Command::DefaultConfig => print!("{DEFAULT_CONFIG}"),
         Command::Specs { specs } => {
             let set = match specs {
