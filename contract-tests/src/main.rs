@@ -1,0 +1,139 @@
+//! `contract-tests run`: drives a target and the fake (or another URL) through one vendor's
+//! generated scenarios and reports the first divergence.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use understudy::VendorId;
+use understudy_contract_tests::backend::{Backend, FakeBackend, HttpBackend};
+use understudy_contract_tests::report::{coverage_json, junit};
+use understudy_contract_tests::run::RunConfig;
+use understudy_contract_tests::targets::parse_headers;
+use understudy_contract_tests::vendors::run_vendor;
+
+#[derive(Parser)]
+#[command(
+    name = "contract-tests",
+    about = "Contract tests: the same scenarios against two backends"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs one vendor's scenarios.
+    Run {
+        /// The vendor (dub, confluent, enhance, cloudcockpit, archera).
+        #[arg(long)]
+        vendor: String,
+        /// The target: `fake`, or the vendor's base URL.
+        #[arg(long, default_value = "fake")]
+        target: String,
+        /// Credential headers for a URL target, `Name: value` per line.
+        #[arg(long, env = "CONTRACT_TARGET_CREDENTIALS", default_value = "")]
+        credentials: String,
+        /// What to compare with: `fake` or a base URL; omitted compares with nothing.
+        #[arg(long)]
+        against: Option<String>,
+        /// Generated cases.
+        #[arg(long, default_value_t = 100)]
+        cases: u32,
+        /// The generator's seed (printed; the same seed replays the same run).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Writes the run report (with the coverage matrix) as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Writes a JUnit XML report.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Where failing cases are persisted.
+        #[arg(long, default_value = "target/contract-failures")]
+        failures: PathBuf,
+    },
+}
+
+fn backend(vendor: VendorId, spec: &str, credentials: &str) -> anyhow::Result<Box<dyn Backend>> {
+    Ok(match spec {
+        "fake" => Box::new(FakeBackend::start(vendor, &[]).context("starting the fake")?),
+        url if url.starts_with("http://") || url.starts_with("https://") => {
+            Box::new(HttpBackend::new(url, url).with_credentials(parse_headers(credentials)))
+        }
+        other => bail!("unknown backend {other:?}: use fake or an http(s) URL"),
+    })
+}
+
+fn main() -> anyhow::Result<()> {
+    let Cli {
+        command:
+            Command::Run {
+                vendor,
+                target,
+                credentials,
+                against,
+                cases,
+                seed,
+                json,
+                junit: junit_file,
+                failures,
+            },
+    } = Cli::parse();
+    let vendor: VendorId = vendor.parse().context("--vendor")?;
+    let seed = seed.unwrap_or_else(|| fastrand_seed());
+    println!("contract-tests: {vendor}, {cases} cases, seed {seed}");
+    let primary = backend(vendor, &target, &credentials)?;
+    let other = against
+        .as_deref()
+        .map(|a| backend(vendor, a, &credentials))
+        .transpose()?;
+    let started = std::time::Instant::now();
+    let report = run_vendor(
+        vendor,
+        primary.as_ref(),
+        other.as_deref(),
+        &RunConfig {
+            cases,
+            seed,
+            failures_dir: Some(failures),
+        },
+    )?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} requests, {} coverage cells, {:.0} cases/s",
+        report.requests,
+        report.coverage.len(),
+        f64::from(cases) / seconds.max(1e-9)
+    );
+    if let Some(path) = json {
+        let document = serde_json::json!({"report": &report, "coverage": coverage_json(&report)});
+        std::fs::write(&path, serde_json::to_vec_pretty(&document)?)?;
+    }
+    if let Some(path) = junit_file {
+        std::fs::write(&path, junit(&report))?;
+    }
+    match &report.failure {
+        None => {
+            println!("ok: no divergence (replay with --seed {seed})");
+            Ok(())
+        }
+        Some(failure) => {
+            println!("FAILED at step {} of the minimal sequence:", failure.step);
+            for (i, op) in failure.sequence.iter().enumerate() {
+                println!("  {i}: {op}");
+            }
+            println!("{}\nreplay with --seed {seed}", failure.reason);
+            std::process::exit(1);
+        }
+    }
+}
+
+/// A seed from the time, when none was given (printed, so the run can be replayed).
+fn fastrand_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1)
+}

@@ -1,0 +1,248 @@
+//! The runner: proptest generates operation sequences; each step runs on each backend and is
+//! checked against the spec, the model and the other backend. A failure is shrunk to a minimal
+//! sequence, reported with the first diverging step, and persisted with its seed.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use serde::Serialize;
+use serde_json::Value;
+use understudy::spec::SpecSet;
+
+use crate::backend::Backend;
+use crate::conformance::violations;
+use crate::exchange::Exchange;
+use crate::normalise::Placeholders;
+use crate::scenario::Scenario;
+
+/// How many cases, from which seed, and where failures are persisted.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Generated cases.
+    pub cases: u32,
+    /// The seed of the generator: the same seed replays the same sequences.
+    pub seed: u64,
+    /// Where a failing case is written (`<dir>/<vendor>-<seed>.json`); `None` keeps it in memory.
+    pub failures_dir: Option<PathBuf>,
+}
+
+/// The first step where something went wrong, in a minimal sequence.
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    /// The minimal operation sequence, one `Debug` line per step.
+    pub sequence: Vec<String>,
+    /// The index of the failing step.
+    pub step: usize,
+    /// What failed (spec, model or agreement) and the diff.
+    pub reason: String,
+}
+
+/// One (operation, status, backend) cell of the coverage matrix.
+pub type CoverageCell = (String, u16, String);
+
+/// What a run found.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    /// The vendor.
+    pub vendor: String,
+    /// The seed.
+    pub seed: u64,
+    /// Cases run.
+    pub cases: u32,
+    /// Requests sent, over all backends.
+    pub requests: u64,
+    /// The shrunk failure, if any.
+    pub failure: Option<Failure>,
+    /// Which operation answered which status on which backend.
+    pub coverage: BTreeSet<CoverageCell>,
+}
+
+/// Why a run could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The embedded specs did not load.
+    #[error(transparent)]
+    Spec(#[from] understudy::spec::SpecError),
+    /// A failure could not be persisted.
+    #[error("persisting the failure: {0}")]
+    Persist(#[from] std::io::Error),
+}
+
+struct CaseState {
+    requests: u64,
+    coverage: BTreeSet<CoverageCell>,
+}
+
+/// Runs `S`'s scenarios on `primary` and, when given, compares with `other`.
+pub fn run<S: Scenario>(
+    primary: &dyn Backend,
+    other: Option<&dyn Backend>,
+    config: &RunConfig,
+) -> Result<RunReport, RunError> {
+    let specs = SpecSet::embedded()?;
+    let spec = specs.vendor(S::VENDOR);
+    let state = RefCell::new(CaseState {
+        requests: 0,
+        coverage: BTreeSet::new(),
+    });
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&config.seed.to_le_bytes());
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: config.cases,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
+    );
+    let backends: Vec<&dyn Backend> = std::iter::once(primary).chain(other).collect();
+    let outcome = runner.run(&S::operations(), |ops| {
+        run_case::<S>(spec, &backends, &ops, &mut state.borrow_mut())
+            .map_err(|(step, reason)| TestCaseError::fail(format!("step {step}: {reason}")))
+    });
+    let failure = match outcome {
+        Ok(()) => None,
+        Err(TestError::Fail(_, minimal)) => {
+            let (step, reason) = run_case::<S>(spec, &backends, &minimal, &mut state.borrow_mut())
+                .err()
+                .unwrap_or((
+                    0,
+                    "the failure did not reproduce on the minimal sequence".into(),
+                ));
+            Some(Failure {
+                sequence: minimal.iter().map(|op| format!("{op:?}")).collect(),
+                step,
+                reason,
+            })
+        }
+        Err(TestError::Abort(why)) => Some(Failure {
+            sequence: Vec::new(),
+            step: 0,
+            reason: format!("aborted: {why}"),
+        }),
+    };
+    let state = state.into_inner();
+    let report = RunReport {
+        vendor: S::VENDOR.to_string(),
+        seed: config.seed,
+        cases: config.cases,
+        requests: state.requests,
+        failure,
+        coverage: state.coverage,
+    };
+    if let (Some(failure), Some(dir)) = (&report.failure, &config.failures_dir) {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{}-{}.json", report.vendor, config.seed));
+        std::fs::write(
+            &path,
+            serde_json::to_vec_pretty(failure).unwrap_or_default(),
+        )?;
+    }
+    Ok(report)
+}
+
+/// Runs one sequence; `Err((step, reason))` at the first step that fails a check.
+fn run_case<S: Scenario>(
+    spec: &understudy::spec::VendorSpec,
+    backends: &[&dyn Backend],
+    ops: &[S::Op],
+    state: &mut CaseState,
+) -> Result<(), (usize, String)> {
+    for backend in backends {
+        backend
+            .reset()
+            .map_err(|e| (0, format!("reset failed: {e}")))?;
+    }
+    let mut model = S::Model::default();
+    let mut transcripts: Vec<Vec<Exchange>> = vec![Vec::new(); backends.len()];
+    let mut placeholders: Vec<Placeholders> =
+        backends.iter().map(|_| Placeholders::default()).collect();
+    let rules = S::normalisation();
+    for index in 0..ops.len() {
+        let request = S::request(ops, index);
+        let predicted = S::predict(&mut model, ops, index);
+        let mut normalised: Vec<Value> = Vec::new();
+        for (b, backend) in backends.iter().enumerate() {
+            let resolved = request.resolve(&transcripts[b]);
+            let exchange = backend
+                .send(&resolved)
+                .map_err(|e| (index, e.to_string()))?;
+            state.requests += 1;
+            state.coverage.insert((
+                request.operation_id.to_string(),
+                exchange.status,
+                backend.name().to_string(),
+            ));
+            let broken = violations(spec, request.operation_id, &exchange);
+            if !broken.is_empty() {
+                return Err((
+                    index,
+                    format!(
+                        "{} breaks the spec for {}: {}\nresponse: {}",
+                        backend.name(),
+                        request.operation_id,
+                        broken.join("; "),
+                        body_line(&exchange)
+                    ),
+                ));
+            }
+            if let Some(expected) = predicted
+                && expected != exchange.status
+            {
+                return Err((
+                    index,
+                    format!(
+                        "{} answered {} where the model predicts {expected}\nresponse: {}",
+                        backend.name(),
+                        exchange.status,
+                        body_line(&exchange)
+                    ),
+                ));
+            }
+            normalised.push(rules.apply(&exchange, &resolved.strings(), &mut placeholders[b]));
+            transcripts[b].push(exchange);
+        }
+        if let [first, second] = normalised.as_slice()
+            && first != second
+        {
+            return Err((
+                index,
+                format!(
+                    "{} and {} differ\n{}",
+                    backends[0].name(),
+                    backends[1].name(),
+                    diff(first, second)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn body_line(exchange: &Exchange) -> String {
+    format!("{} {}", exchange.status, exchange.body)
+}
+
+/// A line-by-line diff of two pretty-printed values: `-` first backend, `+` second.
+pub fn diff(first: &Value, second: &Value) -> String {
+    let left = serde_json::to_string_pretty(first).unwrap_or_default();
+    let right = serde_json::to_string_pretty(second).unwrap_or_default();
+    let (l, r): (Vec<&str>, Vec<&str>) = (left.lines().collect(), right.lines().collect());
+    let mut out = Vec::new();
+    for i in 0..l.len().max(r.len()) {
+        match (l.get(i), r.get(i)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => {
+                if let Some(a) = a {
+                    out.push(format!("- {a}"));
+                }
+                if let Some(b) = b {
+                    out.push(format!("+ {b}"));
+                }
+            }
+        }
+    }
+    out.join("\n")
+}
