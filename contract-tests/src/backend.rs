@@ -135,6 +135,7 @@ impl Backend for HttpBackend {
             self.client
                 .post(format!("{admin}/__understudy/reset"))
                 .send()
+                .and_then(|r| r.error_for_status())
                 .map_err(|e| self.transport(e))?;
         }
         Ok(())

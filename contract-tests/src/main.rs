@@ -50,15 +50,23 @@ enum Command {
         /// Writes a JUnit XML report.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Mutants the target fake commits (only with `--target fake`), to see the harness catch them.
+        #[arg(long)]
+        mutant: Vec<String>,
         /// Where failing cases are persisted.
         #[arg(long, default_value = "target/contract-failures")]
         failures: PathBuf,
     },
 }
 
-fn backend(vendor: VendorId, spec: &str, credentials: &str) -> anyhow::Result<Box<dyn Backend>> {
+fn backend(
+    vendor: VendorId,
+    spec: &str,
+    credentials: &str,
+    mutants: &[&str],
+) -> anyhow::Result<Box<dyn Backend>> {
     Ok(match spec {
-        "fake" => Box::new(FakeBackend::start(vendor, &[]).context("starting the fake")?),
+        "fake" => Box::new(FakeBackend::start(vendor, mutants).context("starting the fake")?),
         url if url.starts_with("http://") || url.starts_with("https://") => {
             Box::new(HttpBackend::new(url, url).with_credentials(parse_headers(credentials)))
         }
@@ -79,15 +87,17 @@ fn main() -> anyhow::Result<()> {
                 json,
                 junit: junit_file,
                 failures,
+                mutant,
             },
     } = Cli::parse();
     let vendor: VendorId = vendor.parse().context("--vendor")?;
-    let seed = seed.unwrap_or_else(|| fastrand_seed());
+    let seed = seed.unwrap_or_else(seed_from_clock);
     println!("contract-tests: {vendor}, {cases} cases, seed {seed}");
-    let primary = backend(vendor, &target, &credentials)?;
+    let mutants: Vec<&str> = mutant.iter().map(String::as_str).collect();
+    let primary = backend(vendor, &target, &credentials, &mutants)?;
     let other = against
         .as_deref()
-        .map(|a| backend(vendor, a, &credentials))
+        .map(|a| backend(vendor, a, &credentials, &[]))
         .transpose()?;
     let started = std::time::Instant::now();
     let report = run_vendor(
@@ -131,7 +141,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// A seed from the time, when none was given (printed, so the run can be replayed).
-fn fastrand_seed() -> u64 {
+fn seed_from_clock() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)

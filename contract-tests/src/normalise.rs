@@ -59,10 +59,65 @@ impl Normalisation {
                         .or_insert_with(|| format!("<{key}#{next}>"))
                         .clone();
                     *value = json!(placeholder);
+                } else {
+                    // Generated UUIDs anywhere (in ids the rules did not name, in generated
+                    // URLs) are ids too; the ones the request sent are kept.
+                    *value = json!(replace_uuids(s, echoed, ph));
                 }
             }
             _ => {}
         }
+    }
+}
+
+/// `text` with each UUID it contains mapped to `<uuid#k>`, except UUIDs the request sent.
+fn replace_uuids(text: &str, echoed: &[String], ph: &mut Placeholders) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < text.len() {
+        let candidate = text.get(i..i + 36).filter(|c| is_uuid(c));
+        match candidate {
+            Some(uuid) if !echoed.iter().any(|e| e.contains(uuid)) => {
+                let next = ph.seen.len();
+                let placeholder = ph
+                    .seen
+                    .entry(uuid.to_string())
+                    .or_insert_with(|| format!("<uuid#{next}>"))
+                    .clone();
+                out.push_str(&placeholder);
+                i += 36;
+            }
+            _ => {
+                let width = text[i..].chars().next().map_or(1, char::len_utf8);
+                out.push_str(&text[i..i + width]);
+                i += width;
+            }
+        }
+    }
+    out
+}
+
+fn is_uuid(candidate: &str) -> bool {
+    candidate.len() == 36
+        && candidate.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod uuid_tests {
+    use super::*;
+
+    #[test]
+    fn uuids_inside_strings_are_mapped_unless_echoed() {
+        let mut ph = Placeholders::default();
+        let sent = "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6".to_string();
+        let text = format!("https://x.example/a/2ef4d915-0fcb-441f-bad3-05815dcdf823?c={sent}");
+        assert_eq!(
+            replace_uuids(&text, std::slice::from_ref(&sent), &mut ph),
+            format!("https://x.example/a/<uuid#0>?c={sent}")
+        );
     }
 }
 

@@ -210,9 +210,11 @@ fn run_case<S: Scenario>(
             return Err((
                 index,
                 format!(
-                    "{} and {} differ\n{}",
+                    "{} and {} differ (status {} vs {})\n{}",
                     backends[0].name(),
                     backends[1].name(),
+                    first["status"],
+                    second["status"],
                     diff(first, second)
                 ),
             ));
