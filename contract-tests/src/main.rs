@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use understudy::VendorId;
 use understudy_contract_tests::backend::{Backend, FakeBackend, HttpBackend};
-use understudy_contract_tests::report::{coverage_json, junit};
+use understudy_contract_tests::report::{coverage_html, coverage_json, junit};
 use understudy_contract_tests::run::RunConfig;
 use understudy_contract_tests::targets::parse_headers;
 use understudy_contract_tests::vendors::run_vendor;
@@ -50,6 +50,12 @@ enum Command {
         /// Writes a JUnit XML report.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Writes the coverage matrix (operation x status x backend) as JSON.
+        #[arg(long)]
+        coverage: Option<PathBuf>,
+        /// Writes the coverage matrix as a self-contained HTML page.
+        #[arg(long)]
+        html: Option<PathBuf>,
         /// Mutants the target fake commits (only with `--target fake`), to see the harness catch them.
         #[arg(long)]
         mutant: Vec<String>,
@@ -88,6 +94,8 @@ fn main() -> anyhow::Result<()> {
                 junit: junit_file,
                 failures,
                 mutant,
+                coverage,
+                html,
             },
     } = Cli::parse();
     let vendor: VendorId = vendor.parse().context("--vendor")?;
@@ -120,6 +128,12 @@ fn main() -> anyhow::Result<()> {
     if let Some(path) = json {
         let document = serde_json::json!({"report": &report, "coverage": coverage_json(&report)});
         std::fs::write(&path, serde_json::to_vec_pretty(&document)?)?;
+    }
+    if let Some(path) = coverage {
+        std::fs::write(&path, serde_json::to_vec_pretty(&coverage_json(&report))?)?;
+    }
+    if let Some(path) = html {
+        std::fs::write(&path, coverage_html(&report))?;
     }
     if let Some(path) = junit_file {
         std::fs::write(&path, junit(&report))?;

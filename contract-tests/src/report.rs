@@ -1,4 +1,4 @@
-//! Reports for CI: the coverage matrix as JSON, and JUnit XML.
+//! Reports for CI and people: the coverage matrix as JSON and HTML, and JUnit XML.
 
 use serde_json::{Value, json};
 
@@ -46,4 +46,100 @@ pub fn junit(report: &RunReport) -> String {
         s = report.seed,
         c = report.cases,
     )
+}
+
+/// The coverage matrix as a self-contained HTML page: one row per operation and status, one
+/// column per backend, each cell seen or not.
+pub fn coverage_html(report: &RunReport) -> String {
+    let backends: std::collections::BTreeSet<&str> =
+        report.coverage.iter().map(|(_, _, b)| b.as_str()).collect();
+    let rows: std::collections::BTreeSet<(&str, u16)> = report
+        .coverage
+        .iter()
+        .map(|(op, status, _)| (op.as_str(), *status))
+        .collect();
+    let mut html = format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Coverage: {v}</title>\n<style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:4px 8px}}.seen{{background:#c8f0c8}}.unseen{{background:#f4d0d0}}</style></head>\n<body><h1>Coverage: {v}</h1><p>seed {s}, {c} cases, {r} requests, {f}</p>\n<table><tr><th>operation</th><th>status</th>",
+        v = escape(&report.vendor),
+        s = report.seed,
+        c = report.cases,
+        r = report.requests,
+        f = if report.failure.is_some() {
+            "FAILED"
+        } else {
+            "passed"
+        },
+    );
+    for backend in &backends {
+        html.push_str(&format!("<th>{}</th>", escape(backend)));
+    }
+    html.push_str("</tr>\n");
+    for (operation, status) in rows {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{status}</td>",
+            escape(operation)
+        ));
+        for backend in &backends {
+            let seen =
+                report
+                    .coverage
+                    .contains(&(operation.to_string(), status, backend.to_string()));
+            let (class, mark) = if seen {
+                ("seen", "seen")
+            } else {
+                ("unseen", "not seen")
+            };
+            html.push_str(&format!("<td class=\"{class}\">{mark}</td>"));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</table></body></html>\n");
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn report() -> RunReport {
+        RunReport {
+            vendor: "dub".into(),
+            seed: 3,
+            cases: 2,
+            requests: 4,
+            failure: None,
+            coverage: BTreeSet::from([
+                ("createPartner".to_string(), 201, "fake".to_string()),
+                ("createPartner".to_string(), 409, "other".to_string()),
+            ]),
+        }
+    }
+
+    #[test]
+    fn the_matrix_names_each_operation_status_and_backend() {
+        let matrix = coverage_json(&report());
+        assert_eq!(matrix["matrix"]["createPartner"]["201"], json!(["fake"]));
+        assert_eq!(matrix["matrix"]["createPartner"]["409"], json!(["other"]));
+        let html = coverage_html(&report());
+        assert_eq!(html.matches("class=\"seen\"").count(), 2);
+        assert_eq!(html.matches("class=\"unseen\"").count(), 2);
+    }
+
+    #[test]
+    fn junit_counts_the_failure() {
+        let mut failed = report();
+        failed.failure = Some(crate::run::Failure {
+            sequence: vec!["A <b>".into()],
+            step: 0,
+            reason: "x & y".into(),
+        });
+        let xml = junit(&failed);
+        assert!(xml.contains("failures=\"1\""), "{xml}");
+        assert!(
+            xml.contains("A &lt;b&gt;") && xml.contains("x &amp; y"),
+            "{xml}"
+        );
+        assert!(junit(&report()).contains("failures=\"0\""));
+    }
 }
