@@ -9,15 +9,22 @@ fn fake_against_fake(vendor: VendorId) {
     let primary = FakeBackend::start(vendor, &[]).expect("fake starts");
     let other = FakeBackend::start(vendor, &[]).expect("fake starts");
     let config = RunConfig {
-        cases: 40,
+        cases: 200,
         seed: 20261124,
         failures_dir: None,
     };
-    println!("{vendor}: seed {}", config.seed);
+    let started = std::time::Instant::now();
     let report = run_vendor(vendor, &primary, Some(&other), &config).expect("runs");
+    println!(
+        "{vendor}: seed {}, {} cases, {} requests, {:.0} cases/s",
+        config.seed,
+        config.cases,
+        report.requests,
+        f64::from(config.cases) / started.elapsed().as_secs_f64()
+    );
     assert!(report.failure.is_none(), "{vendor}: {:#?}", report.failure);
     assert!(
-        report.requests >= 80,
+        report.requests >= 400,
         "{vendor}: {} requests",
         report.requests
     );

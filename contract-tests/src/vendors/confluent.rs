@@ -41,10 +41,24 @@ pub enum ConfluentOp {
     },
 }
 
-/// The reference model: which seeded facts are certain whatever came before.
-#[derive(Default, Debug)]
+/// The reference model: external ids billing an organization, the seeded incomplete
+/// organization's activation, the seeded unused token's use. Dry runs change nothing.
+#[derive(Debug)]
 pub struct ConfluentModel {
+    taken_external_ids: std::collections::BTreeSet<u8>,
     activated: bool,
+    token_used: bool,
+}
+
+impl Default for ConfluentModel {
+    fn default() -> Self {
+        ConfluentModel {
+            // Pool index 3 is the seeded `initech-0001`, billing Initech from the start.
+            taken_external_ids: [3].into(),
+            activated: false,
+            token_used: false,
+        }
+    }
 }
 
 /// Confluent's scenarios.
@@ -124,16 +138,46 @@ impl Scenario for Confluent {
     }
 
     fn predict(model: &mut ConfluentModel, ops: &[ConfluentOp], index: usize) -> Option<u16> {
-        match &ops[index] {
-            ConfluentOp::Activate { complete: true } => Some(409),
+        Some(match &ops[index] {
+            ConfluentOp::Activate { complete: true } => 409,
             ConfluentOp::Activate { complete: false } => {
-                let already = std::mem::replace(&mut model.activated, true);
-                Some(if already { 409 } else { 201 })
+                if std::mem::replace(&mut model.activated, true) {
+                    409
+                } else {
+                    201
+                }
             }
-            ConfluentOp::Link { token: 1, .. } => Some(400),
-            ConfluentOp::Signup { external: 3, .. } => Some(409),
-            _ => None,
-        }
+            ConfluentOp::Signup {
+                external, dry_run, ..
+            } => {
+                if model.taken_external_ids.contains(external) {
+                    409
+                } else {
+                    if !dry_run {
+                        model.taken_external_ids.insert(*external);
+                    }
+                    201
+                }
+            }
+            // The token is checked before the entitlement.
+            ConfluentOp::Link {
+                token,
+                external,
+                dry_run,
+            } => {
+                if *token == 1 || model.token_used {
+                    400
+                } else if model.taken_external_ids.contains(external) {
+                    409
+                } else {
+                    if !dry_run {
+                        model.token_used = true;
+                        model.taken_external_ids.insert(*external);
+                    }
+                    201
+                }
+            }
+        })
     }
 
     fn normalisation() -> Normalisation {
