@@ -40,12 +40,18 @@ pub enum ArcheraOp {
     ForeignChildren,
 }
 
-/// Archera's scenarios (no model yet: spec and agreement checks only).
+/// The reference model: which seeded plans were bought (each can be bought once).
+#[derive(Default, Debug)]
+pub struct ArcheraModel {
+    bought: std::collections::BTreeSet<u8>,
+}
+
+/// Archera's scenarios.
 pub struct Archera;
 
 impl Scenario for Archera {
     type Op = ArcheraOp;
-    type Model = ();
+    type Model = ArcheraModel;
     const VENDOR: VendorId = VendorId::Archera;
 
     fn operations() -> BoxedStrategy<Vec<ArcheraOp>> {
@@ -85,11 +91,29 @@ impl Scenario for Archera {
         }
     }
 
-    fn predict(_: &mut (), ops: &[ArcheraOp], index: usize) -> Option<u16> {
-        match &ops[index] {
-            ArcheraOp::ForeignChildren => Some(403),
-            _ => None,
-        }
+    fn predict(model: &mut ArcheraModel, ops: &[ArcheraOp], index: usize) -> Option<u16> {
+        Some(match &ops[index] {
+            ArcheraOp::Purchase { plan } => {
+                if model.bought.insert(*plan) {
+                    200
+                } else {
+                    409
+                }
+            }
+            ArcheraOp::Start | ArcheraOp::VerifyAzure => 200,
+            ArcheraOp::VerifyAws => {
+                let started = ops[..index].iter().any(|op| matches!(op, ArcheraOp::Start));
+                if started { 200 } else { 404 }
+            }
+            ArcheraOp::Patch { invalid } => {
+                if *invalid {
+                    422
+                } else {
+                    200
+                }
+            }
+            ArcheraOp::ForeignChildren => 403,
+        })
     }
 
     fn normalisation() -> Normalisation {

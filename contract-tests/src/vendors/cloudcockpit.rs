@@ -31,7 +31,7 @@ pub struct CloudCockpitOp {
     pub correlation: bool,
 }
 
-/// CloudCockpit's scenarios (no model yet: spec and agreement checks only).
+/// CloudCockpit's scenarios; the model is stateless (the operation only reads).
 pub struct CloudCockpit;
 
 impl Scenario for CloudCockpit {
@@ -81,8 +81,15 @@ impl Scenario for CloudCockpit {
         request
     }
 
-    fn predict(_: &mut (), _: &[CloudCockpitOp], _: usize) -> Option<u16> {
-        None
+    fn predict(_: &mut (), ops: &[CloudCockpitOp], index: usize) -> Option<u16> {
+        let op = &ops[index];
+        // Pool indexes: customer 1 (Tailspin) is Contoso's, 3 is malformed; reseller 0 is Contoso.
+        Some(match (op.customer, op.as_reseller, op.reseller) {
+            (3, _, _) => 400,
+            (_, true, Some(1)) => 403,
+            (1, true, _) | (_, false, _) => 200,
+            (_, true, _) => 404,
+        })
     }
 
     fn normalisation() -> Normalisation {

@@ -41,12 +41,33 @@ pub enum EnhanceOp {
     ResellerSubscriptions,
 }
 
-/// Enhance's scenarios (no model yet: spec and agreement checks only).
+/// The reference model: names taken under the MO, sales of plan 3 against the reseller's quota.
+#[derive(Debug)]
+pub struct EnhanceModel {
+    taken_names: std::collections::BTreeSet<u8>,
+    sales: u8,
+}
+
+impl Default for EnhanceModel {
+    fn default() -> Self {
+        EnhanceModel {
+            // Pool index 0 is the seeded Acme Widgets Ltd.
+            taken_names: [0].into(),
+            sales: 0,
+        }
+    }
+}
+
+/// How many plan-3 sales fit in reseller subscription 2: 20 mailboxes with 5 used, 5 per sale
+/// (websites allow 4 more sales and storage 9, so mailboxes bind first).
+const PLAN_3_SALES_IN_QUOTA: u8 = 3;
+
+/// Enhance's scenarios.
 pub struct Enhance;
 
 impl Scenario for Enhance {
     type Op = EnhanceOp;
-    type Model = ();
+    type Model = EnhanceModel;
     const VENDOR: VendorId = VendorId::Enhance;
 
     fn operations() -> BoxedStrategy<Vec<EnhanceOp>> {
@@ -112,13 +133,27 @@ impl Scenario for Enhance {
         }
     }
 
-    fn predict(_: &mut (), ops: &[EnhanceOp], index: usize) -> Option<u16> {
-        match &ops[index] {
-            EnhanceOp::CreateCustomer { member: true, .. } => Some(403),
-            EnhanceOp::Sell { big: true } => Some(409),
-            EnhanceOp::List { .. } | EnhanceOp::ResellerSubscriptions => Some(200),
-            _ => None,
-        }
+    fn predict(model: &mut EnhanceModel, ops: &[EnhanceOp], index: usize) -> Option<u16> {
+        Some(match &ops[index] {
+            EnhanceOp::List { .. } | EnhanceOp::ResellerSubscriptions => 200,
+            EnhanceOp::CreateCustomer { member: true, .. } => 403,
+            EnhanceOp::CreateCustomer { name, .. } => {
+                if model.taken_names.insert(*name) {
+                    201
+                } else {
+                    409
+                }
+            }
+            EnhanceOp::Sell { big: true } => 409,
+            EnhanceOp::Sell { big: false } => {
+                if model.sales < PLAN_3_SALES_IN_QUOTA {
+                    model.sales += 1;
+                    201
+                } else {
+                    409
+                }
+            }
+        })
     }
 
     fn normalisation() -> Normalisation {
