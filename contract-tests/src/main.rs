@@ -116,6 +116,9 @@ fn main() -> anyhow::Result<()> {
             cases,
             seed,
             failures_dir: Some(failures),
+            // Only a person at a terminal wants the bar; CI logs get the summary.
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr())
+                .then_some(show_progress as fn(u32, u32)),
         },
     )?;
     let seconds = started.elapsed().as_secs_f64();
@@ -151,6 +154,20 @@ fn main() -> anyhow::Result<()> {
             println!("{}\nreplay with --seed {seed}", failure.reason);
             std::process::exit(1);
         }
+    }
+}
+
+/// A one-line progress bar on stderr, redrawn in place.
+fn show_progress(done: u32, total: u32) {
+    let width = 30;
+    let filled = (done as usize * width) / (total.max(1) as usize);
+    eprint!(
+        "\r[{}{}] {done}/{total} cases",
+        "#".repeat(filled),
+        "-".repeat(width - filled)
+    );
+    if done == total {
+        eprintln!();
     }
 }
 

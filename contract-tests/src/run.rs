@@ -26,6 +26,19 @@ pub struct RunConfig {
     pub seed: u64,
     /// Where a failing case is written (`<dir>/<vendor>-<seed>.json`); `None` keeps it in memory.
     pub failures_dir: Option<PathBuf>,
+    /// Called after each case with (cases done, cases asked), e.g. for a progress bar.
+    pub progress: Option<fn(u32, u32)>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            cases: 100,
+            seed: 0,
+            failures_dir: None,
+            progress: None,
+        }
+    }
 }
 
 /// The first step where something went wrong, in a minimal sequence.
@@ -71,6 +84,7 @@ pub enum RunError {
 }
 
 struct CaseState {
+    cases: u32,
     requests: u64,
     coverage: BTreeSet<CoverageCell>,
 }
@@ -84,6 +98,7 @@ pub fn run<S: Scenario>(
     let specs = SpecSet::embedded()?;
     let spec = specs.vendor(S::VENDOR);
     let state = RefCell::new(CaseState {
+        cases: 0,
         requests: 0,
         coverage: BTreeSet::new(),
     });
@@ -99,8 +114,14 @@ pub fn run<S: Scenario>(
     );
     let backends: Vec<&dyn Backend> = std::iter::once(primary).chain(other).collect();
     let outcome = runner.run(&S::operations(), |ops| {
-        run_case::<S>(spec, &backends, &ops, &mut state.borrow_mut())
-            .map_err(|(step, reason)| TestCaseError::fail(format!("step {step}: {reason}")))
+        let mut state = state.borrow_mut();
+        let result = run_case::<S>(spec, &backends, &ops, &mut state)
+            .map_err(|(step, reason)| TestCaseError::fail(format!("step {step}: {reason}")));
+        state.cases += 1;
+        if let Some(progress) = config.progress {
+            progress(state.cases.min(config.cases), config.cases);
+        }
+        result
     });
     let failure = match outcome {
         Ok(()) => None,
@@ -225,28 +246,60 @@ fn run_case<S: Scenario>(
     Ok(())
 }
 
+/// The status and the body on one line, cut to a readable length.
 fn body_line(exchange: &Exchange) -> String {
-    format!("{} {}", exchange.status, exchange.body)
+    let body = exchange.body.to_string();
+    let cut: String = body.chars().take(600).collect();
+    let more = if cut.len() < body.len() { " …" } else { "" };
+    format!("{} {cut}{more}", exchange.status)
 }
 
-/// A line-by-line diff of two pretty-printed values: `-` first backend, `+` second.
+/// A line diff of two pretty-printed values (longest common subsequence): `-` lines only the
+/// first backend answered, `+` lines only the second did, unchanged lines left out.
 pub fn diff(first: &Value, second: &Value) -> String {
     let left = serde_json::to_string_pretty(first).unwrap_or_default();
     let right = serde_json::to_string_pretty(second).unwrap_or_default();
     let (l, r): (Vec<&str>, Vec<&str>) = (left.lines().collect(), right.lines().collect());
-    let mut out = Vec::new();
-    for i in 0..l.len().max(r.len()) {
-        match (l.get(i), r.get(i)) {
-            (Some(a), Some(b)) if a == b => {}
-            (a, b) => {
-                if let Some(a) = a {
-                    out.push(format!("- {a}"));
-                }
-                if let Some(b) = b {
-                    out.push(format!("+ {b}"));
-                }
-            }
+    // lcs[i][j]: the common subsequence length of l[i..] and r[j..].
+    let mut lcs = vec![vec![0usize; r.len() + 1]; l.len() + 1];
+    for i in (0..l.len()).rev() {
+        for j in (0..r.len()).rev() {
+            lcs[i][j] = if l[i] == r[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < l.len() || j < r.len() {
+        if i < l.len() && j < r.len() && l[i] == r[j] {
+            i += 1;
+            j += 1;
+        } else if j == r.len() || (i < l.len() && lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push(format!("- {}", l[i]));
+            i += 1;
+        } else {
+            out.push(format!("+ {}", r[j]));
+            j += 1;
         }
     }
     out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_diff_shows_only_what_differs() {
+        let first = json!({"a": 1, "b": [1, 2, 3], "c": "same"});
+        let second = json!({"a": 1, "b": [1, 3], "c": "same", "d": true});
+        let shown = diff(&first, &second);
+        assert_eq!(
+            shown,
+            "-     2,\n-   \"c\": \"same\"\n+   \"c\": \"same\",\n+   \"d\": true"
+        );
+    }
 }

@@ -11,7 +11,7 @@ fn fake_against_fake(vendor: VendorId) {
     let config = RunConfig {
         cases: 200,
         seed: 20261124,
-        failures_dir: None,
+        ..RunConfig::default()
     };
     let started = std::time::Instant::now();
     let report = run_vendor(vendor, &primary, Some(&other), &config).expect("runs");

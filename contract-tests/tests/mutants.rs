@@ -21,7 +21,7 @@ fn every_mutant_is_killed() {
         let config = RunConfig {
             cases: 60,
             seed: 7,
-            failures_dir: None,
+            ..RunConfig::default()
         };
         let report = run_vendor(vendor, &mutant, Some(&clean), &config).expect("runs");
         match report.failure {

@@ -20,7 +20,7 @@ fn real_vendors_against_the_fake_or_skipped_with_reason() {
                 let config = RunConfig {
                     cases: 20,
                     seed: 1,
-                    failures_dir: None,
+                    ..RunConfig::default()
                 };
                 let report = run_vendor(vendor, &real, Some(&fake), &config).expect("runs");
                 assert!(report.failure.is_none(), "{vendor}: {:#?}", report.failure);
