@@ -164,6 +164,52 @@ pub fn run<S: Scenario>(
     Ok(report)
 }
 
+/// Runs `ops` on `backend` after a reset, checking each step against the spec and the model, and
+/// returns the normalised transcript (request line, status, normalised response): the canonical
+/// form `insta` snapshots hold, so a behaviour change in the fake shows up in review.
+pub fn transcript<S: Scenario>(
+    backend: &dyn Backend,
+    ops: &[S::Op],
+) -> Result<Vec<Value>, Failure> {
+    let specs = SpecSet::embedded().map_err(|e| Failure {
+        sequence: Vec::new(),
+        step: 0,
+        reason: e.to_string(),
+    })?;
+    let mut state = CaseState {
+        cases: 0,
+        requests: 0,
+        coverage: BTreeSet::new(),
+    };
+    let fail = |(step, reason)| Failure {
+        sequence: ops.iter().map(|op| format!("{op:?}")).collect(),
+        step,
+        reason,
+    };
+    run_case::<S>(specs.vendor(S::VENDOR), &[backend], ops, &mut state).map_err(fail)?;
+    // Run again, recording: the checks above passed, so this pass only reads.
+    backend.reset().map_err(|e| fail((0, e.to_string())))?;
+    let rules = S::normalisation();
+    let mut placeholders = Placeholders::default();
+    let mut answered = Vec::new();
+    let mut lines = Vec::new();
+    for index in 0..ops.len() {
+        let request = S::request(ops, index);
+        let resolved = request.resolve(&answered);
+        let exchange = backend
+            .send(&resolved)
+            .map_err(|e| fail((index, e.to_string())))?;
+        let normalised = rules.apply(&exchange, &request.strings(), &mut placeholders);
+        lines.push(serde_json::json!({
+            "step": index,
+            "request": format!("{} {} {}", request.operation_id, request.method, request.path),
+            "response": normalised,
+        }));
+        answered.push(exchange);
+    }
+    Ok(lines)
+}
+
 /// Runs one sequence; `Err((step, reason))` at the first step that fails a check.
 fn run_case<S: Scenario>(
     spec: &understudy::spec::VendorSpec,

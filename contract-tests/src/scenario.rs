@@ -29,6 +29,9 @@ pub trait Scenario {
     /// where the model does not cover the operation.
     fn predict(model: &mut Self::Model, ops: &[Self::Op], index: usize) -> Option<u16>;
 
+    /// A hand-picked walk through the vendor's rules, for the canonical snapshot transcript.
+    fn canonical() -> Vec<Self::Op>;
+
     /// What legitimately differs between two backends.
     fn normalisation() -> Normalisation;
 }

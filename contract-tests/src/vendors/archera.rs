@@ -116,6 +116,23 @@ impl Scenario for Archera {
         })
     }
 
+    fn canonical() -> Vec<ArcheraOp> {
+        use ArcheraOp::{ForeignChildren, Patch, Purchase, Start, VerifyAws, VerifyAzure};
+        vec![
+            VerifyAws,
+            Purchase { plan: 0 },
+            Purchase { plan: 0 },
+            Purchase { plan: 1 },
+            Start,
+            Start,
+            VerifyAws,
+            VerifyAzure,
+            Patch { invalid: false },
+            Patch { invalid: true },
+            ForeignChildren,
+        ]
+    }
+
     fn normalisation() -> Normalisation {
         Normalisation {
             ids: &["onboarding_id", "id", "external_id", "url"],

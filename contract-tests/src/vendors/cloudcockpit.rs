@@ -92,6 +92,23 @@ impl Scenario for CloudCockpit {
         })
     }
 
+    fn canonical() -> Vec<CloudCockpitOp> {
+        let op = |as_reseller, customer, reseller, correlation| CloudCockpitOp {
+            as_reseller,
+            customer,
+            reseller,
+            correlation,
+        };
+        vec![
+            op(false, 0, None, false),
+            op(false, 2, Some(1), true),
+            op(true, 1, None, false),
+            op(true, 0, None, true),
+            op(true, 2, Some(1), false),
+            op(false, 3, None, true),
+        ]
+    }
+
     fn normalisation() -> Normalisation {
         Normalisation {
             ids: &["correlationId", "traceId", "requestId"],

@@ -180,6 +180,55 @@ impl Scenario for Confluent {
         })
     }
 
+    fn canonical() -> Vec<ConfluentOp> {
+        use ConfluentOp::{Activate, Link, Signup};
+        vec![
+            Signup {
+                external: 0,
+                with_user: false,
+                dry_run: false,
+            },
+            Signup {
+                external: 0,
+                with_user: true,
+                dry_run: false,
+            },
+            Signup {
+                external: 1,
+                with_user: true,
+                dry_run: true,
+            },
+            Signup {
+                external: 3,
+                with_user: true,
+                dry_run: false,
+            },
+            Activate { complete: false },
+            Activate { complete: false },
+            Activate { complete: true },
+            Link {
+                token: 0,
+                external: 2,
+                dry_run: true,
+            },
+            Link {
+                token: 0,
+                external: 2,
+                dry_run: false,
+            },
+            Link {
+                token: 0,
+                external: 1,
+                dry_run: false,
+            },
+            Link {
+                token: 1,
+                external: 1,
+                dry_run: false,
+            },
+        ]
+    }
+
     fn normalisation() -> Normalisation {
         Normalisation {
             ids: &[

@@ -227,6 +227,42 @@ impl Scenario for Dub {
         }
     }
 
+    fn canonical() -> Vec<DubOp> {
+        let partner = |email, tenant, username| DubOp::CreatePartner {
+            email,
+            tenant,
+            username,
+            unknown_program: false,
+        };
+        let link = |partner, key, foreign_url| DubOp::CreateLink {
+            partner,
+            key,
+            foreign_url,
+        };
+        vec![
+            partner(0, Some(0), 0),
+            partner(0, None, 1),
+            partner(1, Some(0), 2),
+            link(PartnerRef::Step(0), Some(3), false),
+            link(PartnerRef::Step(0), Some(3), false),
+            link(PartnerRef::Unknown, None, false),
+            link(PartnerRef::Tenant(0), None, true),
+            DubOp::Upsert {
+                partner: PartnerRef::Step(0),
+                path: 0,
+            },
+            DubOp::Upsert {
+                partner: PartnerRef::Step(0),
+                path: 0,
+            },
+            DubOp::Upsert {
+                partner: PartnerRef::Tenant(0),
+                path: 1,
+            },
+            DubOp::InvalidPartner,
+        ]
+    }
+
     fn normalisation() -> Normalisation {
         Normalisation {
             ids: &["id", "partnerId", "key", "shortLink", "qrCode", "image"],

@@ -156,6 +156,44 @@ impl Scenario for Enhance {
         })
     }
 
+    fn canonical() -> Vec<EnhanceOp> {
+        use EnhanceOp::{CreateCustomer, List, ResellerSubscriptions, Sell};
+        vec![
+            List {
+                recursive: false,
+                descending: false,
+                limit: None,
+            },
+            CreateCustomer {
+                member: false,
+                name: 1,
+            },
+            CreateCustomer {
+                member: false,
+                name: 1,
+            },
+            CreateCustomer {
+                member: false,
+                name: 0,
+            },
+            CreateCustomer {
+                member: true,
+                name: 2,
+            },
+            List {
+                recursive: true,
+                descending: true,
+                limit: Some(2),
+            },
+            Sell { big: false },
+            Sell { big: false },
+            Sell { big: false },
+            Sell { big: false },
+            Sell { big: true },
+            ResellerSubscriptions,
+        ]
+    }
+
     fn normalisation() -> Normalisation {
         Normalisation {
             ids: &["id"],
