@@ -190,6 +190,14 @@ impl FakeBackend {
     }
 }
 
+impl FakeBackend {
+    /// The same fake under another name in reports (two fakes in one run need two names).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.http.name = name.into();
+        self
+    }
+}
+
 impl Backend for FakeBackend {
     fn name(&self) -> &str {
         self.http.name()

@@ -35,6 +35,9 @@ enum Command {
         /// Credential headers for a URL target, `Name: value` per line.
         #[arg(long, env = "CONTRACT_TARGET_CREDENTIALS", default_value = "")]
         credentials: String,
+        /// Credential headers for a URL given to `--against`.
+        #[arg(long, env = "CONTRACT_AGAINST_CREDENTIALS", default_value = "")]
+        against_credentials: String,
         /// What to compare with: `fake` or a base URL; omitted compares with nothing.
         #[arg(long)]
         against: Option<String>,
@@ -65,17 +68,27 @@ enum Command {
     },
 }
 
+/// The backend `spec` names; `role` (`target`, `against`) prefixes its name in reports.
 fn backend(
     vendor: VendorId,
+    role: &str,
     spec: &str,
     credentials: &str,
     mutants: &[&str],
 ) -> anyhow::Result<Box<dyn Backend>> {
     Ok(match spec {
-        "fake" => Box::new(FakeBackend::start(vendor, mutants).context("starting the fake")?),
-        url if url.starts_with("http://") || url.starts_with("https://") => {
-            Box::new(HttpBackend::new(url, url).with_credentials(parse_headers(credentials)))
-        }
+        "fake" => Box::new(
+            FakeBackend::start(vendor, mutants)
+                .context("starting the fake")?
+                .named(match mutants {
+                    [] => format!("{role}:fake"),
+                    names => format!("{role}:mutant:{}", names.join("+")),
+                }),
+        ),
+        url if url.starts_with("http://") || url.starts_with("https://") => Box::new(
+            HttpBackend::new(format!("{role}:{url}"), url)
+                .with_credentials(parse_headers(credentials)),
+        ),
         other => bail!("unknown backend {other:?}: use fake or an http(s) URL"),
     })
 }
@@ -87,6 +100,7 @@ fn main() -> anyhow::Result<()> {
                 vendor,
                 target,
                 credentials,
+                against_credentials,
                 against,
                 cases,
                 seed,
@@ -102,10 +116,10 @@ fn main() -> anyhow::Result<()> {
     let seed = seed.unwrap_or_else(seed_from_clock);
     println!("contract-tests: {vendor}, {cases} cases, seed {seed}");
     let mutants: Vec<&str> = mutant.iter().map(String::as_str).collect();
-    let primary = backend(vendor, &target, &credentials, &mutants)?;
+    let primary = backend(vendor, "target", &target, &credentials, &mutants)?;
     let other = against
         .as_deref()
-        .map(|a| backend(vendor, a, &credentials, &[]))
+        .map(|a| backend(vendor, "against", a, &against_credentials, &[]))
         .transpose()?;
     let started = std::time::Instant::now();
     let report = run_vendor(

@@ -1,24 +1,46 @@
 //! Reports for CI and people: the coverage matrix as JSON and HTML, and JUnit XML.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
 use crate::run::RunReport;
 
-/// The coverage matrix: `{operation: {status: [backends]}}`.
+/// Every (operation, status) row of the matrix: the documented ones and any other seen.
+fn rows(report: &RunReport) -> BTreeSet<(String, u16)> {
+    let mut rows = report.documented.clone();
+    rows.extend(
+        report
+            .coverage
+            .iter()
+            .map(|(op, status, _)| (op.clone(), *status)),
+    );
+    rows
+}
+
+/// Whether `backend` answered `operation` with `status`.
+fn seen(report: &RunReport, operation: &str, status: u16, backend: &str) -> bool {
+    report
+        .coverage
+        .contains(&(operation.to_string(), status, backend.to_string()))
+}
+
+/// The coverage matrix: `{operation: {status: {backend: seen}}}` over every documented status
+/// (and any undocumented one a backend answered).
 pub fn coverage_json(report: &RunReport) -> Value {
     let mut matrix = serde_json::Map::new();
-    for (operation, status, backend) in &report.coverage {
+    for (operation, status) in rows(report) {
+        let cells: serde_json::Map<String, Value> = report
+            .backends
+            .iter()
+            .map(|b| (b.clone(), json!(seen(report, &operation, status, b))))
+            .collect();
         let statuses = matrix.entry(operation.clone()).or_insert_with(|| json!({}));
-        let backends = statuses
-            .as_object_mut()
-            .expect("an object")
-            .entry(status.to_string())
-            .or_insert_with(|| json!([]));
-        if let Some(list) = backends.as_array_mut() {
-            list.push(json!(backend));
+        if let Some(statuses) = statuses.as_object_mut() {
+            statuses.insert(status.to_string(), Value::Object(cells));
         }
     }
-    json!({"vendor": report.vendor, "seed": report.seed, "matrix": matrix})
+    json!({"vendor": report.vendor, "seed": report.seed, "backends": report.backends, "matrix": matrix})
 }
 
 fn escape(text: &str) -> String {
@@ -51,13 +73,6 @@ pub fn junit(report: &RunReport) -> String {
 /// The coverage matrix as a self-contained HTML page: one row per operation and status, one
 /// column per backend, each cell seen or not.
 pub fn coverage_html(report: &RunReport) -> String {
-    let backends: std::collections::BTreeSet<&str> =
-        report.coverage.iter().map(|(_, _, b)| b.as_str()).collect();
-    let rows: std::collections::BTreeSet<(&str, u16)> = report
-        .coverage
-        .iter()
-        .map(|(op, status, _)| (op.as_str(), *status))
-        .collect();
     let mut html = format!(
         "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Coverage: {v}</title>\n<style>body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:4px 8px}}.seen{{background:#c8f0c8}}.unseen{{background:#f4d0d0}}</style></head>\n<body><h1>Coverage: {v}</h1><p>seed {s}, {c} cases, {r} requests, {f}</p>\n<table><tr><th>operation</th><th>status</th>",
         v = escape(&report.vendor),
@@ -70,21 +85,17 @@ pub fn coverage_html(report: &RunReport) -> String {
             "passed"
         },
     );
-    for backend in &backends {
+    for backend in &report.backends {
         html.push_str(&format!("<th>{}</th>", escape(backend)));
     }
     html.push_str("</tr>\n");
-    for (operation, status) in rows {
+    for (operation, status) in rows(report) {
         html.push_str(&format!(
             "<tr><td>{}</td><td>{status}</td>",
-            escape(operation)
+            escape(&operation)
         ));
-        for backend in &backends {
-            let seen =
-                report
-                    .coverage
-                    .contains(&(operation.to_string(), status, backend.to_string()));
-            let (class, mark) = if seen {
+        for backend in &report.backends {
+            let (class, mark) = if seen(report, &operation, status, backend) {
                 ("seen", "seen")
             } else {
                 ("unseen", "not seen")
@@ -100,7 +111,6 @@ pub fn coverage_html(report: &RunReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
 
     fn report() -> RunReport {
         RunReport {
@@ -113,17 +123,24 @@ mod tests {
                 ("createPartner".to_string(), 201, "fake".to_string()),
                 ("createPartner".to_string(), 409, "other".to_string()),
             ]),
+            documented: BTreeSet::from([
+                ("createPartner".to_string(), 201),
+                ("createPartner".to_string(), 422),
+            ]),
+            backends: vec!["fake".into(), "other".into()],
         }
     }
 
     #[test]
     fn the_matrix_names_each_operation_status_and_backend() {
         let matrix = coverage_json(&report());
-        assert_eq!(matrix["matrix"]["createPartner"]["201"], json!(["fake"]));
-        assert_eq!(matrix["matrix"]["createPartner"]["409"], json!(["other"]));
+        let cells = &matrix["matrix"]["createPartner"];
+        assert_eq!(cells["201"], json!({"fake": true, "other": false}));
+        assert_eq!(cells["409"], json!({"fake": false, "other": true}));
+        assert_eq!(cells["422"], json!({"fake": false, "other": false}));
         let html = coverage_html(&report());
         assert_eq!(html.matches("class=\"seen\"").count(), 2);
-        assert_eq!(html.matches("class=\"unseen\"").count(), 2);
+        assert_eq!(html.matches("class=\"unseen\"").count(), 4);
     }
 
     #[test]

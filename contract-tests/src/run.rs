@@ -70,6 +70,10 @@ pub struct RunReport {
     pub failure: Option<Failure>,
     /// Which operation answered which status on which backend.
     pub coverage: BTreeSet<CoverageCell>,
+    /// Every (operation, status) the spec documents, so the matrix shows what was not seen.
+    pub documented: BTreeSet<(String, u16)>,
+    /// The backends' names, in order.
+    pub backends: Vec<String>,
 }
 
 /// Why a run could not run at all.
@@ -152,6 +156,16 @@ pub fn run<S: Scenario>(
         requests: state.requests,
         failure,
         coverage: state.coverage,
+        documented: spec
+            .operations
+            .iter()
+            .flat_map(|op| {
+                op.documented_statuses()
+                    .into_iter()
+                    .map(|status| (op.operation_id.clone(), status))
+            })
+            .collect(),
+        backends: backends.iter().map(|b| b.name().to_string()).collect(),
     };
     if let (Some(failure), Some(dir)) = (&report.failure, &config.failures_dir) {
         std::fs::create_dir_all(dir)?;

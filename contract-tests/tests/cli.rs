@@ -41,9 +41,12 @@ fn a_passing_run_writes_json_junit_and_coverage() {
     assert!(stdout.contains("seed 5"), "{stdout}");
     let coverage: serde_json::Value =
         serde_json::from_slice(&std::fs::read(path("coverage.json")).unwrap()).unwrap();
-    assert!(
-        coverage["matrix"]["createPartner"]["201"].is_array(),
-        "{coverage}"
+    let created = &coverage["matrix"]["createPartner"]["201"];
+    assert_eq!(created["target:fake"], true, "{coverage}");
+    assert_eq!(created["against:fake"], true, "{coverage}");
+    assert_eq!(
+        coverage["matrix"]["createPartner"]["429"]["target:fake"],
+        false
     );
     assert!(
         std::fs::read_to_string(path("run.xml"))
