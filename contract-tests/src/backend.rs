@@ -154,8 +154,18 @@ pub struct FakeBackend {
 }
 
 impl FakeBackend {
-    /// Starts a fresh fake for `vendor` with the `mutants` active.
+    /// Starts a fresh, strict fake for `vendor` with the `mutants` active.
     pub fn start(vendor: VendorId, mutants: &[&str]) -> Result<Self, BackendError> {
+        Self::start_with(vendor, mutants, true)
+    }
+
+    /// Starts a fresh fake; `strict: false` lets responses that break the spec through, as a
+    /// real vendor would send them, so the harness's own spec check has to catch them.
+    pub fn start_with(
+        vendor: VendorId,
+        mutants: &[&str],
+        strict: bool,
+    ) -> Result<Self, BackendError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -166,6 +176,7 @@ impl FakeBackend {
         let options = Options {
             addr: "127.0.0.1:0".parse().expect("a literal loopback address"),
             config,
+            strict,
             ..Options::default()
         };
         let running = runtime

@@ -35,10 +35,35 @@ fn every_mutant_is_killed() {
     }
     let killed = catalogue.len() - survivors.len();
     println!("mutation score: {killed}/{}", catalogue.len());
-    assert!(catalogue.len() >= 17);
+    assert!(catalogue.len() >= 25, "{} mutants", catalogue.len());
     assert!(
         survivors.is_empty(),
         "surviving mutants:\n{}",
         survivors.join("\n")
+    );
+}
+
+#[test]
+fn a_lenient_fake_breaking_the_spec_is_caught_by_the_harness_itself() {
+    // Lenient: no diagnosed 500, the broken body goes out as a real vendor would send it.
+    let mutant = FakeBackend::start_with(VendorId::Dub, &["dub.partner-status-wrong-enum"], false)
+        .expect("fake starts");
+    let config = RunConfig {
+        cases: 30,
+        seed: 3,
+        ..RunConfig::default()
+    };
+    let report = run_vendor(VendorId::Dub, &mutant, None, &config).expect("runs");
+    let failure = report.failure.expect("the broken enum is caught");
+    assert!(
+        failure.reason.contains("breaks the spec"),
+        "{}",
+        failure.reason
+    );
+    assert!(failure.reason.contains("/status"), "{}", failure.reason);
+    assert!(
+        !failure.reason.contains("contract violation"),
+        "{}",
+        failure.reason
     );
 }

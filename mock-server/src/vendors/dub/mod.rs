@@ -56,6 +56,14 @@ pub const MUTANTS: &[(&str, &str)] = &[
         "a link for a partner that is not enrolled answers 400 instead of 404",
     ),
     (
+        "dub.short-link-dropped",
+        "created links lack the required shortLink field",
+    ),
+    (
+        "dub.partner-status-wrong-enum",
+        "a new partner's status is \"active\", a value outside the enrolment status enum, instead of \"approved\"",
+    ),
+    (
         "dub.error-envelope-flat",
         "rule errors are sent as {code, message, doc_url} without the {\"error\": …} envelope",
     ),
@@ -199,7 +207,19 @@ impl Vendor for Dub {
             _ => Err(DubError::internal()),
         };
         match outcome {
-            Ok((status, body)) => Reply::json(status, body),
+            Ok((status, mut body)) => {
+                if op.operation_id == "createPartnerLink"
+                    && self.world.mutant("dub.short-link-dropped")
+                {
+                    body.as_object_mut().map(|link| link.remove("shortLink"));
+                }
+                if op.operation_id == "createPartner"
+                    && self.world.mutant("dub.partner-status-wrong-enum")
+                {
+                    body["status"] = serde_json::json!("active");
+                }
+                Reply::json(status, body)
+            }
             Err(error) if self.world.mutant("dub.error-envelope-flat") => {
                 let mut reply = error.reply();
                 if let Some(inner) = reply.body.as_mut().and_then(|b| b.get_mut("error")) {
