@@ -2,6 +2,8 @@
 //! through the same generated scenarios and reports the first step where they diverge from the
 //! spec, from the reference model, or from each other.
 
+#![warn(missing_docs)]
+
 pub mod backend;
 pub mod conformance;
 pub mod exchange;

@@ -19,7 +19,7 @@ fn every_mutant_is_killed() {
         let mutant = FakeBackend::start(vendor, &[name]).expect("fake starts");
         let clean = FakeBackend::start(vendor, &[]).expect("fake starts");
         let config = RunConfig {
-            cases: 60,
+            cases: 100,
             seed: 7,
             ..RunConfig::default()
         };

@@ -16,7 +16,8 @@ const PROGRAM: &str = "prog_understudy";
 /// Which partner a link request names.
 #[derive(Clone, Debug)]
 pub enum PartnerRef {
-    /// The partner created at step `k` (modulo the steps before).
+    /// The partner the `k`-th earlier `CreatePartner` created (modulo how many there were), so
+    /// most references name a partner that exists.
     Step(usize),
     /// A tenant id, enrolled or not.
     Tenant(u8),
@@ -72,14 +73,18 @@ pub struct Dub;
 
 fn partner_ref() -> impl Strategy<Value = PartnerRef> {
     prop_oneof![
-        4 => any::<usize>().prop_map(PartnerRef::Step),
+        4 => (0usize..4).prop_map(PartnerRef::Step),
         1 => (0u8..3).prop_map(PartnerRef::Tenant),
         1 => Just(PartnerRef::Unknown),
     ]
 }
 
-fn step_of(k: usize, index: usize) -> Option<usize> {
-    (index > 0).then(|| k % index)
+/// The step a `PartnerRef::Step(k)` at `ops[index]` refers to: the `k`-th earlier create.
+fn step_of(ops: &[DubOp], k: usize, index: usize) -> Option<usize> {
+    let creates: Vec<usize> = (0..index)
+        .filter(|&i| matches!(ops[i], DubOp::CreatePartner { .. }))
+        .collect();
+    (!creates.is_empty()).then(|| creates[k % creates.len()])
 }
 
 impl Scenario for Dub {
@@ -101,7 +106,7 @@ impl Scenario for Dub {
 
     fn request(ops: &[DubOp], index: usize) -> Request {
         let partner = |p: &PartnerRef| match p {
-            PartnerRef::Step(k) => match step_of(*k, index) {
+            PartnerRef::Step(k) => match step_of(ops, *k, index) {
                 Some(step) => json!({"partnerId": format!("{{@{step}/id}}")}),
                 None => json!({"partnerId": "pn_nobody"}),
             },
@@ -178,7 +183,7 @@ impl Scenario for Dub {
     fn predict(model: &mut DubModel, ops: &[DubOp], index: usize) -> Option<u16> {
         let enrolled = |model: &DubModel, p: &PartnerRef| match p {
             PartnerRef::Step(k) => {
-                step_of(*k, index).is_some_and(|s| model.partner_steps.contains(&s))
+                step_of(ops, *k, index).is_some_and(|s| model.partner_steps.contains(&s))
             }
             PartnerRef::Tenant(t) => model.tenants.contains(t),
             PartnerRef::Unknown => false,
