@@ -1,7 +1,21 @@
-//! The contract-testing harness: drives the Understudy fake and real vendors (or recordings of
-//! them) through the same scenarios and reports where they diverge.
-//!
-//! It is built out in a later issue; today it only re-exports the fake's spec table, which the
-//! harness's scenarios will be generated from.
+//! The contract-testing harness: drives two backends (the Understudy fake, a real vendor, any URL)
+//! through the same generated scenarios and reports the first step where they diverge from the
+//! spec, from the reference model, or from each other.
 
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod conformance;
+pub mod exchange;
+pub mod normalise;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod targets;
+pub mod vendors;
+
+pub use backend::{Backend, BackendError, FakeBackend, HttpBackend};
+pub use exchange::{Exchange, Request};
+pub use run::{Failure, RunConfig, RunReport, run};
+pub use scenario::Scenario;
 pub use understudy::spec::SpecSet;

@@ -26,7 +26,48 @@ const PARTNER_PLANS: [&str; 5] = [
 ];
 
 /// Dub's mutants: (name, what goes wrong when it is active).
-pub const MUTANTS: &[(&str, &str)] = &[];
+pub const MUTANTS: &[(&str, &str)] = &[
+    (
+        "dub.link-created-200",
+        "createPartnerLink answers 200 instead of 201 Created",
+    ),
+    (
+        "dub.duplicate-email-enrolled",
+        "a partner whose email is already enrolled in the program is enrolled again (201 instead of 409)",
+    ),
+    (
+        "dub.duplicate-tenant-enrolled",
+        "a tenant id already enrolled in the program is enrolled again (201 instead of 409)",
+    ),
+    (
+        "dub.duplicate-key-allowed",
+        "a link whose domain and key are taken is created (201 instead of 409)",
+    ),
+    (
+        "dub.upsert-always-creates",
+        "the upsert creates a new link even when one with the same URL exists",
+    ),
+    (
+        "dub.url-domain-not-checked",
+        "a link URL outside the program's domain is accepted instead of 400",
+    ),
+    (
+        "dub.unknown-partner-400",
+        "a link for a partner that is not enrolled answers 400 instead of 404",
+    ),
+    (
+        "dub.short-link-dropped",
+        "created links lack the required shortLink field",
+    ),
+    (
+        "dub.partner-status-wrong-enum",
+        "a new partner's status is \"active\", a value outside the enrolment status enum, instead of \"approved\"",
+    ),
+    (
+        "dub.error-envelope-flat",
+        "rule errors are sent as {code, message, doc_url} without the {\"error\": …} envelope",
+    ),
+];
 
 /// Dub's configuration: the workspaces the fake knows.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -144,6 +185,7 @@ impl Vendor for Dub {
         let rules = rules::Rules {
             workspace,
             ids: &self.world.ids,
+            world: &self.world,
             now,
         };
         let body = request.body.clone().unwrap_or_default();
@@ -151,16 +193,41 @@ impl Vendor for Dub {
             "createPartner" => rules
                 .create_partner(&mut state, &body)
                 .map(|v| (StatusCode::CREATED, v)),
-            "createPartnerLink" => rules
-                .create_link(&mut state, &body)
-                .map(|v| (StatusCode::CREATED, v)),
+            "createPartnerLink" => rules.create_link(&mut state, &body).map(|v| {
+                let status = if self.world.mutant("dub.link-created-200") {
+                    StatusCode::OK
+                } else {
+                    StatusCode::CREATED
+                };
+                (status, v)
+            }),
             "upsertPartnerLink" => rules
                 .upsert_link(&mut state, &body)
                 .map(|v| (StatusCode::OK, v)),
             _ => Err(DubError::internal()),
         };
         match outcome {
-            Ok((status, body)) => Reply::json(status, body),
+            Ok((status, mut body)) => {
+                if op.operation_id == "createPartnerLink"
+                    && self.world.mutant("dub.short-link-dropped")
+                {
+                    body.as_object_mut().map(|link| link.remove("shortLink"));
+                }
+                if op.operation_id == "createPartner"
+                    && self.world.mutant("dub.partner-status-wrong-enum")
+                {
+                    body["status"] = serde_json::json!("active");
+                }
+                Reply::json(status, body)
+            }
+            Err(error) if self.world.mutant("dub.error-envelope-flat") => {
+                let mut reply = error.reply();
+                if let Some(inner) = reply.body.as_mut().and_then(|b| b.get_mut("error")) {
+                    let inner = inner.take();
+                    reply.body = Some(inner);
+                }
+                reply
+            }
             Err(error) => error.reply(),
         }
     }

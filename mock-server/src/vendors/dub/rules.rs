@@ -7,6 +7,7 @@ use super::errors::DubError;
 use super::state::{DubState, Enrollment, Partner, text};
 use super::{Program, Workspace};
 use crate::ids::IdGenerator;
+use crate::vendors::World;
 
 /// `LinkProps` fields that are copied onto the link as they are.
 const COPIED_PROPS: [&str; 19] = [
@@ -37,6 +38,8 @@ pub struct Rules<'a> {
     pub workspace: &'a Workspace,
     /// Where new ids come from.
     pub ids: &'a IdGenerator,
+    /// The active mutants.
+    pub world: &'a World,
     /// The request time, RFC 3339.
     pub now: String,
 }
@@ -94,6 +97,7 @@ impl Rules<'_> {
         self.check_link_unique(state, &link, None)?;
         if let Some(existing) = state.partner_by_email(&email)
             && state.enrollment(&program.id, &existing.id).is_some()
+            && !self.world.mutant("dub.duplicate-email-enrolled")
         {
             return Err(DubError::conflict(format!(
                 "Partner {email} already enrolled in this program."
@@ -101,6 +105,7 @@ impl Rules<'_> {
         }
         if let Some(tenant) = &tenant_id
             && state.enrollment_by_tenant(&program.id, tenant).is_some()
+            && !self.world.mutant("dub.duplicate-tenant-enrolled")
         {
             return Err(DubError::conflict(format!(
                 "Tenant {tenant} already enrolled in this program."
@@ -179,7 +184,7 @@ impl Rules<'_> {
             .unwrap_or_default();
         let (program, domain, program_url) = self.program_target(program_id)?;
         let (wanted, expected) = (apex(&url), apex(&program_url));
-        if wanted != expected {
+        if wanted != expected && !self.world.mutant("dub.url-domain-not-checked") {
             return Err(DubError::bad_request(format!(
                 "The provided URL domain ({wanted}) does not match the program's domain ({expected})."
             )));
@@ -197,7 +202,13 @@ impl Rules<'_> {
             (None, Some(tenant)) => state.enrollment_by_tenant(&program.id, tenant),
         }
         .cloned()
-        .ok_or_else(|| DubError::not_found("Partner not found."))?;
+        .ok_or_else(|| {
+            if self.world.mutant("dub.unknown-partner-400") {
+                DubError::bad_request("Partner not found.")
+            } else {
+                DubError::not_found("Partner not found.")
+            }
+        })?;
         Ok((
             LinkTarget {
                 program,
@@ -233,7 +244,8 @@ impl Rules<'_> {
                     && partner_filter.is_none_or(|p| text(l, "partnerId") == p)
                     && text(l, "url") == target.url
             })
-            .cloned();
+            .cloned()
+            .filter(|_| !self.world.mutant("dub.upsert-always-creates"));
         let Some(existing) = existing else {
             let link = self.build_link(&target, &enrollment, body)?;
             self.check_link_unique(state, &link, None)?;
@@ -331,6 +343,7 @@ impl Rules<'_> {
     ) -> Result<(), DubError> {
         if let Some(other) = state.link_by_key(text(link, "domain"), text(link, "key"))
             && Some(other) != except
+            && !self.world.mutant("dub.duplicate-key-allowed")
         {
             return Err(DubError::conflict(
                 "Duplicate key: This short link already exists.",

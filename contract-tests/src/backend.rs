@@ -1,0 +1,232 @@
+//! Backends: anything that answers a vendor's HTTP API. The fake runs in-process on an ephemeral
+//! loopback port; any other base URL (a sandbox, a staging server, another mock) is reached the
+//! same way, with its own credentials replacing the scenario's.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use understudy::VendorId;
+use understudy::config::Config;
+use understudy::server::{Options, Running, start};
+
+use crate::exchange::{Exchange, Request};
+
+/// Why a backend could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The request did not get a response.
+    #[error("{backend}: {source}")]
+    Transport {
+        /// The backend's name.
+        backend: String,
+        /// The HTTP client's error.
+        source: reqwest::Error,
+    },
+    /// The in-process fake did not start.
+    #[error("the fake did not start: {0}")]
+    Start(String),
+}
+
+/// Something that answers one vendor's API.
+pub trait Backend {
+    /// A short name for reports (`fake`, `mutant:dub.x`, a URL).
+    fn name(&self) -> &str;
+    /// Sends `request` (references already resolved) and reads the answer.
+    fn send(&self, request: &Request) -> Result<Exchange, BackendError>;
+    /// Puts the backend back in its initial state before a case; a no-op where impossible.
+    fn reset(&self) -> Result<(), BackendError>;
+}
+
+/// A backend at a base URL.
+pub struct HttpBackend {
+    name: String,
+    base_url: String,
+    credentials: Vec<(String, String)>,
+    admin_url: Option<String>,
+    client: reqwest::blocking::Client,
+}
+
+impl HttpBackend {
+    /// A backend at `base_url` (the vendor's root, e.g. `http://127.0.0.1:4141/dub`).
+    pub fn new(name: impl Into<String>, base_url: impl Into<String>) -> Self {
+        HttpBackend {
+            name: name.into(),
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            credentials: Vec::new(),
+            admin_url: None,
+            client: reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Headers that replace the scenario's headers of the same name (the real credentials).
+    pub fn with_credentials(mut self, credentials: Vec<(String, String)>) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// The Understudy admin root (`http://host:port`), so each case starts from a reset.
+    pub fn with_admin(mut self, admin_url: impl Into<String>) -> Self {
+        self.admin_url = Some(admin_url.into());
+        self
+    }
+
+    fn transport(&self, source: reqwest::Error) -> BackendError {
+        BackendError::Transport {
+            backend: self.name.clone(),
+            source,
+        }
+    }
+}
+
+impl Backend for HttpBackend {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn send(&self, request: &Request) -> Result<Exchange, BackendError> {
+        let method =
+            reqwest::Method::from_bytes(request.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let mut builder = self
+            .client
+            .request(method, format!("{}{}", self.base_url, request.path))
+            .query(&request.query);
+        for (name, value) in &request.headers {
+            let replaced = self
+                .credentials
+                .iter()
+                .any(|(c, _)| c.eq_ignore_ascii_case(name));
+            if !replaced {
+                builder = builder.header(name, value);
+            }
+        }
+        for (name, value) in &self.credentials {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            builder = builder.json(body);
+        }
+        let response = builder.send().map_err(|e| self.transport(e))?;
+        let status = response.status().as_u16();
+        let headers: BTreeMap<String, String> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_ascii_lowercase(),
+                    v.to_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        let bytes = response.bytes().map_err(|e| self.transport(e))?;
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Ok(Exchange {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn reset(&self) -> Result<(), BackendError> {
+        if let Some(admin) = &self.admin_url {
+            self.client
+                .post(format!("{admin}/__understudy/reset"))
+                .send()
+                .and_then(|r| r.error_for_status())
+                .map_err(|e| self.transport(e))?;
+        }
+        Ok(())
+    }
+}
+
+/// The fake's configuration for contract runs: seeded ids, and Dub's rate limit off so long
+/// runs measure behaviour, not the limiter.
+const HARNESS_CONFIG: &str = "seed: 7\nrate_limits: {dub: null}\n";
+
+/// The Understudy fake, in-process on `127.0.0.1:0`, optionally committing mutants.
+pub struct FakeBackend {
+    http: HttpBackend,
+    running: Option<Running>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl FakeBackend {
+    /// Starts a fresh, strict fake for `vendor` with the `mutants` active.
+    pub fn start(vendor: VendorId, mutants: &[&str]) -> Result<Self, BackendError> {
+        Self::start_with(vendor, mutants, true)
+    }
+
+    /// Starts a fresh fake; `strict: false` lets responses that break the spec through, as a
+    /// real vendor would send them, so the harness's own spec check has to catch them.
+    pub fn start_with(
+        vendor: VendorId,
+        mutants: &[&str],
+        strict: bool,
+    ) -> Result<Self, BackendError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| BackendError::Start(e.to_string()))?;
+        let config = Config::with_overrides(HARNESS_CONFIG)
+            .map_err(|e| BackendError::Start(e.to_string()))?;
+        let options = Options {
+            addr: "127.0.0.1:0".parse().expect("a literal loopback address"),
+            config,
+            strict,
+            ..Options::default()
+        };
+        let running = runtime
+            .block_on(start(options))
+            .map_err(|e| BackendError::Start(e.to_string()))?;
+        running
+            .app
+            .world
+            .mutants
+            .set(mutants.iter().map(|m| m.to_string()));
+        let name = match mutants {
+            [] => "fake".to_string(),
+            names => format!("mutant:{}", names.join("+")),
+        };
+        let http = HttpBackend::new(name, format!("{}/{}", running.url(), vendor.name()))
+            .with_admin(running.url());
+        Ok(FakeBackend {
+            http,
+            running: Some(running),
+            runtime,
+        })
+    }
+}
+
+impl FakeBackend {
+    /// The same fake under another name in reports (two fakes in one run need two names).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.http.name = name.into();
+        self
+    }
+}
+
+impl Backend for FakeBackend {
+    fn name(&self) -> &str {
+        self.http.name()
+    }
+
+    fn send(&self, request: &Request) -> Result<Exchange, BackendError> {
+        self.http.send(request)
+    }
+
+    fn reset(&self) -> Result<(), BackendError> {
+        self.http.reset()
+    }
+}
+
+impl Drop for FakeBackend {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = self.runtime.block_on(running.stop());
+        }
+    }
+}

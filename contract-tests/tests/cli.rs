@@ -1,0 +1,93 @@
+//! The `contract-tests` binary: a passing fake-vs-fake run writes every report; a mutant fails
+//! the run with the minimal sequence and the seed.
+
+use std::process::Command;
+
+fn contract_tests() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_contract-tests"))
+}
+
+#[test]
+fn a_passing_run_writes_json_junit_and_coverage() {
+    let dir = std::env::temp_dir().join(format!("contract-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let output = contract_tests()
+        .args([
+            "run",
+            "--vendor",
+            "dub",
+            "--target",
+            "fake",
+            "--against",
+            "fake",
+        ])
+        .args(["--cases", "20", "--seed", "5"])
+        .args(["--json", &path("run.json"), "--junit", &path("run.xml")])
+        .args([
+            "--coverage",
+            &path("coverage.json"),
+            "--html",
+            &path("coverage.html"),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("seed 5"), "{stdout}");
+    let coverage: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path("coverage.json")).unwrap()).unwrap();
+    let created = &coverage["matrix"]["createPartner"]["201"];
+    assert_eq!(created["target:fake"], true, "{coverage}");
+    assert_eq!(created["against:fake"], true, "{coverage}");
+    assert_eq!(
+        coverage["matrix"]["createPartner"]["429"]["target:fake"],
+        false
+    );
+    assert!(
+        std::fs::read_to_string(path("run.xml"))
+            .unwrap()
+            .contains("failures=\"0\"")
+    );
+    assert!(
+        std::fs::read_to_string(path("coverage.html"))
+            .unwrap()
+            .contains("createPartner")
+    );
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path("run.json")).unwrap()).unwrap();
+    assert_eq!(run["report"]["cases"], 20);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_mutant_fails_the_run_with_its_minimal_sequence() {
+    let dir = std::env::temp_dir().join(format!("contract-cli-fail-{}", std::process::id()));
+    let output = contract_tests()
+        .args(["run", "--vendor", "confluent", "--target", "fake"])
+        .args([
+            "--mutant",
+            "confluent.used-token-accepted",
+            "--against",
+            "fake",
+        ])
+        .args(["--cases", "50", "--seed", "9", "--failures"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAILED at step") && stdout.contains("--seed 9"),
+        "{stdout}"
+    );
+    assert!(
+        dir.join("confluent-9.json").exists(),
+        "the failure is persisted"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
