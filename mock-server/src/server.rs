@@ -84,18 +84,37 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
     }))
 }
 
-/// A fake that is listening.
-pub struct Running {
+/// A router served in the background until [`Background::stop`]: the one way the fake, the
+/// recording proxy and the replay server run, so all three shut down the same way.
+pub struct Background {
     /// The bound address (the real port when 0 was asked for).
     pub addr: SocketAddr,
-    /// The shared state, for tests that look inside.
-    pub app: Arc<App>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-impl Running {
-    /// The base URL of the fake, e.g. `http://127.0.0.1:4141`.
+impl Background {
+    /// Serves `router` on `listener`, with each request's peer address available as
+    /// `ConnectInfo` (the admin API's loopback check reads it).
+    pub fn serve(listener: TcpListener, router: axum::Router) -> std::io::Result<Self> {
+        let addr = listener.local_addr()?;
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Background {
+            addr,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:4141`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -104,6 +123,27 @@ impl Running {
     pub async fn stop(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(());
         self.task.await.unwrap_or(Ok(()))
+    }
+}
+
+/// A fake that is listening.
+pub struct Running {
+    /// The bound address (the real port when 0 was asked for).
+    pub addr: SocketAddr,
+    /// The shared state, for tests that look inside.
+    pub app: Arc<App>,
+    server: Background,
+}
+
+impl Running {
+    /// The base URL of the fake, e.g. `http://127.0.0.1:4141`.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits.
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.server.stop().await
     }
 }
 
@@ -116,26 +156,16 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
             addr: options.addr,
             source,
         })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+    let routes = router(app.clone(), options.mount)
+        .merge(admin::router(app.clone(), options.config.admin_remote));
+    let server = Background::serve(listener, routes).map_err(|source| StartError::Bind {
         addr: options.addr,
         source,
     })?;
-    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let service = router(app.clone(), options.mount)
-        .merge(admin::router(app.clone(), options.config.admin_remote))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
     Ok(Running {
-        addr,
+        addr: server.addr,
         app,
-        shutdown,
-        task,
+        server,
     })
 }
 
