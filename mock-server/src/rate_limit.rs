@@ -192,21 +192,28 @@ impl RateLimiter {
         tier: Option<&str>,
         now: OffsetDateTime,
     ) -> Option<Decision> {
-        let config = self
-            .configs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&vendor)?
-            .clone();
-        let limit = tier
-            .and_then(|t| config.tiers.get(t).copied())
-            .unwrap_or(config.limit);
-        let window = i64::from(config.window_seconds.max(1)) * 1000;
+        // Copy out the few fields this request needs: cloning the config (tiers included) on
+        // every request would allocate on the hot path.
+        let (algorithm, limit, window_seconds, reset_units, retry_after_units) = {
+            let configs = self.configs.lock().unwrap_or_else(|p| p.into_inner());
+            let config = configs.get(&vendor)?;
+            let limit = tier
+                .and_then(|t| config.tiers.get(t).copied())
+                .unwrap_or(config.limit);
+            (
+                config.algorithm,
+                limit,
+                config.window_seconds,
+                config.reset,
+                config.retry_after,
+            )
+        };
+        let window = i64::from(window_seconds.max(1)) * 1000;
         let at = unix_ms(now);
         let mut usage = self.usage.lock().unwrap_or_else(|p| p.into_inner());
         let entry = usage
             .entry((vendor, credential.to_string()))
-            .or_insert_with(|| match config.algorithm {
+            .or_insert_with(|| match algorithm {
                 Algorithm::SlidingWindow => Usage::Log(VecDeque::new()),
                 Algorithm::FixedWindow => Usage::Window { start: 0, count: 0 },
             });
@@ -242,8 +249,8 @@ impl RateLimiter {
             reset_at: OffsetDateTime::from_unix_timestamp_nanos(i128::from(reset_ms) * 1_000_000)
                 .unwrap_or(now),
             now,
-            reset_units: config.reset,
-            retry_after_units: config.retry_after,
+            reset_units,
+            retry_after_units,
         })
     }
 }
