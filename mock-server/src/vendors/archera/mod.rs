@@ -196,13 +196,9 @@ impl Archera {
     /// Admin side: the Archera stack is now deployed in `account_id` for `org_id`, so AWS
     /// verification of that account reports every feature available.
     pub fn mark_stack_deployed(&self, org_id: &str, account_id: &str) -> Result<(), ArcheraError> {
-        let mut state = self.state.lock();
-        let org = state
-            .orgs
-            .get_mut(&org_id.to_ascii_lowercase())
-            .ok_or_else(|| ArcheraError::not_found(format!("Organization {org_id} not found.")))?;
-        org.deployed_aws_accounts.insert(account_id.to_string());
-        Ok(())
+        self.change_org(org_id, |org| {
+            org.deployed_aws_accounts.insert(account_id.to_string());
+        })
     }
 
     /// Admin side: admin consent was granted for `subscription_id` of `org_id`, so Azure
@@ -212,13 +208,20 @@ impl Archera {
         org_id: &str,
         subscription_id: &str,
     ) -> Result<(), ArcheraError> {
+        self.change_org(org_id, |org| {
+            org.consented_azure_subscriptions
+                .insert(subscription_id.to_string());
+        })
+    }
+
+    /// Applies `change` to the stored org `org_id` (any letter case), or 404s.
+    fn change_org(&self, org_id: &str, change: impl FnOnce(&mut Org)) -> Result<(), ArcheraError> {
         let mut state = self.state.lock();
         let org = state
             .orgs
             .get_mut(&org_id.to_ascii_lowercase())
             .ok_or_else(|| ArcheraError::not_found(format!("Organization {org_id} not found.")))?;
-        org.consented_azure_subscriptions
-            .insert(subscription_id.to_string());
+        change(org);
         Ok(())
     }
 
