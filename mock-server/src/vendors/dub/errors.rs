@@ -133,11 +133,7 @@ impl DubError {
     pub fn reply(self) -> Reply {
         // Dub answers a wrong method (Next.js route handlers) with an empty 405.
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
-            let reply = Reply::empty(self.status);
-            return match self.allow {
-                Some(allow) => reply.with_header("Allow", allow),
-                None => reply,
-            };
+            return Reply::empty(self.status).with_optional_header("Allow", self.allow);
         }
         let doc_url = self.doc_url();
         Reply::json(
