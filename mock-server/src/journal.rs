@@ -1,11 +1,17 @@
 //! The request journal: the last N exchanges, newest first, in a ring buffer so memory never
-//! grows with traffic. Credentials are redacted before an entry is stored.
+//! grows with traffic.
+//!
+//! Recording is on every request's path, so it stores what it already has, cheaply: header maps
+//! with credential values replaced at capture (they are never stored), and bodies as the shared
+//! bytes that were received and sent. Bodies are parsed, redacted and truncated only when the
+//! admin API reads the journal, before anything leaves the process.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::http::HeaderMap;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, Method};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -71,6 +77,31 @@ impl Message {
     }
 }
 
+/// One side of an exchange as stored: credential headers already replaced, the body as the
+/// bytes that went over the wire.
+#[derive(Clone, Debug)]
+pub struct Captured {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Captured {
+    /// Captures `headers` (credential values replaced now) and `body` (shared, not copied).
+    pub fn new(mut headers: HeaderMap, body: Bytes) -> Self {
+        for (name, value) in headers.iter_mut() {
+            if SECRET_HEADERS.contains(&name.as_str()) {
+                *value = HeaderValue::from_static(REDACTED);
+            }
+        }
+        Captured { headers, body }
+    }
+
+    /// The readable, redacted message.
+    fn render(&self) -> Message {
+        Message::from_bytes(&self.headers, &self.body)
+    }
+}
+
 fn redact_body(mut body: Value) -> Value {
     fn walk(value: &mut Value) {
         match value {
@@ -131,6 +162,49 @@ pub struct Entry {
     pub response: Message,
 }
 
+/// One exchange as the journal holds it; rendered into an [`Entry`] when read.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// When the request arrived (the fake's clock).
+    pub at: time::OffsetDateTime,
+    /// The vendor.
+    pub vendor: VendorId,
+    /// The operation id, when the request matched one.
+    pub operation: Option<String>,
+    /// HTTP method.
+    pub method: Method,
+    /// Path as received.
+    pub path: String,
+    /// Query string, if any.
+    pub query: Option<String>,
+    /// Response status.
+    pub status: u16,
+    /// Time spent answering, milliseconds.
+    pub duration_ms: f64,
+    /// The request.
+    pub request: Captured,
+    /// The response.
+    pub response: Captured,
+}
+
+impl Record {
+    fn render(&self, id: u64) -> Entry {
+        Entry {
+            id,
+            at: crate::clock::rfc3339(self.at),
+            vendor: self.vendor,
+            operation: self.operation.clone(),
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            status: self.status,
+            duration_ms: self.duration_ms,
+            request: self.request.render(),
+            response: self.response.render(),
+        }
+    }
+}
+
 /// Which entries to list.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct Filter {
@@ -146,7 +220,7 @@ pub struct Filter {
 #[derive(Debug)]
 pub struct Journal {
     capacity: Mutex<usize>,
-    entries: Mutex<VecDeque<Entry>>,
+    entries: Mutex<VecDeque<(u64, Record)>>,
     next_id: AtomicU64,
 }
 
@@ -160,13 +234,8 @@ impl Journal {
         }
     }
 
-    /// The next entry id.
-    pub fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Stores `entry`, evicting the oldest when full.
-    pub fn record(&self, entry: Entry) {
+    /// Stores `record` under the next id, evicting the oldest when full.
+    pub fn record(&self, record: Record) {
         let capacity = *self.capacity.lock().unwrap_or_else(|p| p.into_inner());
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if capacity == 0 {
@@ -175,7 +244,8 @@ impl Journal {
         while entries.len() >= capacity {
             entries.pop_back();
         }
-        entries.push_front(entry);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        entries.push_front((id, record));
     }
 
     /// Entries matching `filter`, newest first.
@@ -183,15 +253,15 @@ impl Journal {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .iter()
-            .filter(|e| filter.vendor.is_none_or(|v| v == e.vendor))
-            .filter(|e| {
+            .filter(|(_, r)| filter.vendor.is_none_or(|v| v == r.vendor))
+            .filter(|(_, r)| {
                 filter
                     .operation
                     .as_deref()
-                    .is_none_or(|o| e.operation.as_deref() == Some(o))
+                    .is_none_or(|o| r.operation.as_deref() == Some(o))
             })
             .take(filter.limit.unwrap_or(usize::MAX))
-            .cloned()
+            .map(|(id, record)| record.render(*id))
             .collect()
     }
 
@@ -233,19 +303,18 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    fn entry(journal: &Journal, vendor: VendorId, operation: &str) -> Entry {
-        Entry {
-            id: journal.next_id(),
-            at: "2026-11-24T00:00:00.000Z".into(),
+    fn record(vendor: VendorId, operation: &str) -> Record {
+        Record {
+            at: time::OffsetDateTime::UNIX_EPOCH,
             vendor,
             operation: Some(operation.into()),
-            method: "POST".into(),
+            method: Method::POST,
             path: "/x".into(),
             query: None,
             status: 201,
             duration_ms: 0.1,
-            request: Message::new(&HeaderMap::new(), None),
-            response: Message::new(&HeaderMap::new(), None),
+            request: Captured::new(HeaderMap::new(), Bytes::new()),
+            response: Captured::new(HeaderMap::new(), Bytes::new()),
         }
     }
 
@@ -258,7 +327,7 @@ mod tests {
             } else {
                 VendorId::Enhance
             };
-            journal.record(entry(&journal, vendor, "op"));
+            journal.record(record(vendor, "op"));
         }
         let all = journal.list(&Filter::default());
         assert_eq!(all.iter().map(|e| e.id).collect::<Vec<_>>(), vec![5, 4, 3]);
@@ -277,13 +346,14 @@ mod tests {
         headers.insert("authorization", HeaderValue::from_static("Bearer live"));
         headers.insert("x-api-key", HeaderValue::from_static("live"));
         headers.insert("content-type", HeaderValue::from_static("application/json"));
-        let message = Message::new(
-            &headers,
-            Some(
-                serde_json::json!({"token": "live", "nested": [{"password": "live"}], "name": "ok"}),
-            ),
+        let body =
+            serde_json::json!({"token": "live", "nested": [{"password": "live"}], "name": "ok"});
+        let captured = Captured::new(headers, Bytes::from(body.to_string()));
+        assert!(
+            !format!("{:?}", captured.headers).contains("live"),
+            "header credentials are replaced at capture"
         );
-        let text = serde_json::to_string(&message).unwrap();
+        let text = serde_json::to_string(&captured.render()).unwrap();
         assert!(!text.contains("live"), "{text}");
         assert!(text.contains("application/json") && text.contains("\"ok\""));
     }

@@ -1,6 +1,6 @@
 //! What a stage or a vendor handler answers, before it is checked and sent.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -64,22 +64,30 @@ impl Reply {
     }
 }
 
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
-        let mut response = match &self.body {
+impl Reply {
+    /// The response to send, and its body bytes (shared with the response, not copied) for
+    /// the journal: the body is serialised once.
+    pub fn into_response_and_body(self) -> (Response, Bytes) {
+        let (mut response, bytes) = match &self.body {
             Some(body) => {
-                let bytes = serde_json::to_vec(body).unwrap_or_default();
-                let mut r = Response::new(Body::from(bytes));
+                let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
+                let mut r = Response::new(Body::from(bytes.clone()));
                 r.headers_mut().insert(
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json"),
                 );
-                r
+                (r, bytes)
             }
-            None => Response::new(Body::empty()),
+            None => (Response::new(Body::empty()), Bytes::new()),
         };
         *response.status_mut() = self.status;
         response.headers_mut().extend(self.headers);
-        response
+        (response, bytes)
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        self.into_response_and_body().0
     }
 }
