@@ -2,7 +2,7 @@
 //! stored, so a refused request leaves the state exactly as it was.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
@@ -87,43 +87,61 @@ impl Rules<'_> {
         let status = query.get("status").and_then(Value::as_str);
         // A planId beyond 64 bits names no plan: it filters everything out.
         let plan_id = query.get("planId").map(Value::as_i64);
+        let on_plan: Option<HashSet<&str>> = plan_id.map(|plan| {
+            state
+                .subscriptions
+                .iter()
+                .filter(|s| {
+                    s.status == ACTIVE && plan.is_some_and(|p| i64::try_from(s.plan_id) == Ok(p))
+                })
+                .map(|s| s.subscriber_id.as_str())
+                .collect()
+        });
         // Whether org_id is a reseller is not checked (as orchd documents): an organisation
-        // that sells nothing has no customers, so its page is simply empty.
-        let depths = state.depths_below(org_id);
-        let matches: Vec<&Org> = state
+        // that sells nothing has no customers, so its page is simply empty. Direct customers
+        // (the default) need no walk of the tree.
+        let depths = (max_depth > 1).then(|| state.depths_below(org_id));
+        let below = |o: &Org| match &depths {
+            Some(depths) => depths.get(o.id.as_str()).is_some_and(|d| *d <= max_depth),
+            None => max_depth == 1 && o.parent_id.as_deref() == Some(org_id),
+        };
+        let sort_by = query.get("sortBy").and_then(Value::as_str);
+        let counts =
+            (sort_by == Some("subscriptionsCount")).then(|| state.active_subscription_counts());
+        // Sort keys are borrowed and computed once per match, so no comparison allocates or
+        // parses; the creation index breaks ties, which makes the order total.
+        let keyed: Vec<(SortKey, usize, &Org)> = state
             .orgs
             .iter()
-            .filter(|o| depths.get(o.id.as_str()).is_some_and(|d| *d <= max_depth))
-            .filter(|o| status.is_none_or(|s| o.status == s))
-            .filter(|o| {
-                plan_id.is_none_or(|plan| {
-                    state.subscriptions.iter().any(|s| {
-                        s.subscriber_id == o.id
-                            && s.status == ACTIVE
-                            && plan.is_some_and(|p| i64::try_from(s.plan_id) == Ok(p))
-                    })
-                })
+            .enumerate()
+            .filter(|(_, o)| below(o))
+            .filter(|(_, o)| status.is_none_or(|s| o.status == s))
+            .filter(|(_, o)| {
+                on_plan
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(o.id.as_str()))
             })
+            .map(|(i, o)| (SortKey::of(o, sort_by, counts.as_ref()), i, o))
             .collect();
-        // Sort and page on the organisations, rendering only the page: rendering every match
-        // would cost a thousand JSON objects per request on a large tree.
-        let sort_by = query.get("sortBy").and_then(Value::as_str);
-        let keyed: Vec<(Value, &Org)> = matches
-            .into_iter()
-            .map(|o| (customer_sort_key(state, o, sort_by), o))
-            .collect();
-        let sorted = self.sort(
+        let total = keyed.len();
+        let page = self.top(
             keyed,
-            |(a, _), (b, _)| match sort_by {
-                None => Ordering::Equal,
-                Some("createdAt") => compare_times(a, b),
-                Some(_) => compare_values(a, b),
-            },
+            |(ka, ia, _), (kb, ib, _)| ka.cmp(kb).then(ia.cmp(ib)),
             query,
         );
-        let (page, total) = self.window(sorted, query);
-        let items: Vec<Value> = page.iter().map(|(_, o)| org_json(state, o)).collect();
+        // Only the page is rendered: a thousand JSON objects per request would dominate.
+        let items: Vec<Value> = page.iter().map(|(_, _, o)| org_json(state, o)).collect();
         Ok(self.page_json(items, total))
+    }
+
+    /// The `offset`/`limit` window of `items` in the listing's order: ascending by `compare`,
+    /// reversed for `sortOrder=desc` unless the `sort-order-ignored` mutant is active.
+    fn top<T>(&self, items: Vec<T>, compare: impl Fn(&T, &T) -> Ordering, query: &Query) -> Vec<T> {
+        let descending = query.get("sortOrder").and_then(Value::as_str) == Some("desc")
+            && !self.world.mutant("enhance.sort-order-ignored");
+        let offset = query.get("offset").map(count).unwrap_or(0);
+        let limit = query.get("limit").map(count).unwrap_or(usize::MAX);
+        window(items, compare, descending, offset, limit)
     }
 
     /// `GET /orgs/{org_id}/customers/{customer_org_id}/subscriptions`.
@@ -138,24 +156,31 @@ impl Rules<'_> {
         if state.depth_below(customer_id, org_id) != Some(1) {
             return Err(EnhanceError::not_found("org"));
         }
-        let items: Vec<Value> = state
+        // A customer holds a handful of subscriptions: rendering them all before ordering is
+        // cheap and lets any rendered field be the sort key.
+        let items: Vec<(usize, Value)> = state
             .subscriptions
             .iter()
             .filter(|s| s.subscriber_id == customer_id && s.vendor_id == org_id)
             .map(|s| subscription_json(state, s))
+            .enumerate()
             .collect();
+        let total = items.len();
         let sort_by = query.get("sortBy").and_then(Value::as_str);
-        let items = self.sort(
+        let page = self.top(
             items,
-            |a, b| match sort_by {
-                // The plan is ordered by its name; equal names keep id order.
-                Some("plan") => compare_values(&a["planName"], &b["planName"]),
-                Some(field) => compare_values(&a[field], &b[field]),
-                None => Ordering::Equal,
+            |(ia, a), (ib, b)| {
+                match sort_by {
+                    // The plan is ordered by its name.
+                    Some("plan") => compare_values(&a["planName"], &b["planName"]),
+                    Some(field) => compare_values(&a[field], &b[field]),
+                    None => Ordering::Equal,
+                }
+                .then(ia.cmp(ib))
             },
             query,
         );
-        Ok(self.page(items, query))
+        Ok(self.page_json(page.into_iter().map(|(_, v)| v).collect(), total))
     }
 
     /// `POST /orgs/{org_id}/customers`.
@@ -300,36 +325,6 @@ impl Rules<'_> {
             .collect()
     }
 
-    /// Orders a listing: ascending by `compare` (ties keep creation order), reversed as a
-    /// whole for `sortOrder=desc` unless the `sort-order-ignored` mutant is active.
-    fn sort<T>(
-        &self,
-        mut items: Vec<T>,
-        compare: impl Fn(&T, &T) -> Ordering,
-        query: &Query,
-    ) -> Vec<T> {
-        items.sort_by(|a, b| compare(a, b));
-        let descending = query.get("sortOrder").and_then(Value::as_str) == Some("desc");
-        if descending && !self.world.mutant("enhance.sort-order-ignored") {
-            items.reverse();
-        }
-        items
-    }
-
-    /// `{items, total}` for the `offset`/`limit` window; `total` counts every match.
-    fn page(&self, items: Vec<Value>, query: &Query) -> Value {
-        let (page, total) = self.window(items, query);
-        self.page_json(page, total)
-    }
-
-    /// The `offset`/`limit` window of `items`, and how many items there were in all.
-    fn window<T>(&self, items: Vec<T>, query: &Query) -> (Vec<T>, usize) {
-        let total = items.len();
-        let offset = query.get("offset").map(count).unwrap_or(0);
-        let limit = query.get("limit").map(count).unwrap_or(usize::MAX);
-        (items.into_iter().skip(offset).take(limit).collect(), total)
-    }
-
     /// `{items, total}`; `total` counts every match, not the page.
     fn page_json(&self, page: Vec<Value>, total: usize) -> Value {
         let total = if self.world.mutant("enhance.total-counts-page") {
@@ -379,16 +374,44 @@ fn record_sale(quota: &mut [UsedResource], sold: &[super::state::PlanResource]) 
     }
 }
 
-/// The value a customer is sorted by: the field `sort_by` names, as the listing shows it.
-fn customer_sort_key(state: &EnhanceState, org: &Org, sort_by: Option<&str>) -> Value {
-    match sort_by {
-        Some("id") => json!(org.id),
-        Some("name") => json!(org.name),
-        Some("status") => json!(org.status),
-        Some("subscriptionsCount") => json!(state.subscriptions_count(&org.id)),
-        Some("websitesCount") => json!(org.websites_count),
-        Some("createdAt") => json!(org.created_at),
-        _ => Value::Null,
+/// What a customer is ordered by: the field `sortBy` names, borrowed from the organisation.
+/// Text orders bytewise, counts numerically, and `createdAt` by instant (a timestamp that
+/// does not parse, possible only in imported state, sorts after the rest by its text).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey<'a> {
+    /// No `sortBy`: creation order.
+    Unsorted,
+    /// A count.
+    Count(u64),
+    /// A text field.
+    Text(&'a str),
+    /// A timestamp: parsed ones first, then unparsable ones by text.
+    Time(bool, Option<time::OffsetDateTime>, &'a str),
+}
+
+impl<'a> SortKey<'a> {
+    fn of(org: &'a Org, sort_by: Option<&str>, counts: Option<&HashMap<&str, usize>>) -> Self {
+        match sort_by {
+            Some("id") => SortKey::Text(&org.id),
+            Some("name") => SortKey::Text(&org.name),
+            Some("status") => SortKey::Text(&org.status),
+            Some("subscriptionsCount") => SortKey::Count(
+                counts
+                    .and_then(|c| c.get(org.id.as_str()))
+                    .copied()
+                    .unwrap_or(0) as u64,
+            ),
+            Some("websitesCount") => SortKey::Count(org.websites_count),
+            Some("createdAt") => {
+                let at = time::OffsetDateTime::parse(
+                    &org.created_at,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .ok();
+                SortKey::Time(at.is_none(), at, &org.created_at)
+            }
+            _ => SortKey::Unsorted,
+        }
     }
 }
 
@@ -458,6 +481,35 @@ fn subscription_json(state: &EnhanceState, sub: &Subscription) -> Value {
     out
 }
 
+/// Items `offset..offset + limit` in `compare`'s order (reversed when `descending`), found
+/// without sorting everything: only the first `offset + limit` are put in order. `compare`
+/// must be a total order.
+fn window<T>(
+    mut items: Vec<T>,
+    compare: impl Fn(&T, &T) -> Ordering,
+    descending: bool,
+    offset: usize,
+    limit: usize,
+) -> Vec<T> {
+    let order = |a: &T, b: &T| {
+        if descending {
+            compare(b, a)
+        } else {
+            compare(a, b)
+        }
+    };
+    let end = offset.saturating_add(limit).min(items.len());
+    if end == 0 {
+        return Vec::new();
+    }
+    if end < items.len() {
+        items.select_nth_unstable_by(end - 1, order);
+        items.truncate(end);
+    }
+    items.sort_unstable_by(order);
+    items.into_iter().skip(offset).collect()
+}
+
 /// A non-negative integer parameter as a count; integers beyond 64 bits saturate.
 fn count(value: &Value) -> usize {
     value
@@ -478,19 +530,6 @@ fn compare_values(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-/// Orders two RFC 3339 timestamps by instant, falling back to their text.
-fn compare_times(a: &Value, b: &Value) -> Ordering {
-    let parse = |v: &Value| {
-        v.as_str().and_then(|s| {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-        })
-    };
-    match (parse(a), parse(b)) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        _ => compare_values(a, b),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::state::PlanResource;
@@ -508,6 +547,28 @@ mod tests {
         PlanResource {
             name: name.into(),
             total,
+        }
+    }
+
+    #[test]
+    fn the_window_is_the_slice_of_the_fully_sorted_listing() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..500 {
+            let items: Vec<(u8, usize)> =
+                (0..rng.usize(0..40)).map(|i| (rng.u8(0..5), i)).collect();
+            let (offset, limit) = (rng.usize(0..45), rng.usize(0..45));
+            let descending = rng.bool();
+            let mut expected = items.clone();
+            expected.sort();
+            if descending {
+                expected.reverse();
+            }
+            let expected: Vec<_> = expected.into_iter().skip(offset).take(limit).collect();
+            let got = window(items, |a, b| a.cmp(b), descending, offset, limit);
+            assert_eq!(
+                got, expected,
+                "offset {offset} limit {limit} desc {descending}"
+            );
         }
     }
 

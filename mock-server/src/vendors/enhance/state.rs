@@ -323,6 +323,16 @@ impl EnhanceState {
         self.servers.iter().find(|s| s.id == id)
     }
 
+    /// How many active subscriptions each organisation holds (organisations with none are
+    /// absent), in one pass.
+    pub fn active_subscription_counts(&self) -> std::collections::HashMap<&str, usize> {
+        let mut counts = std::collections::HashMap::new();
+        for sub in self.subscriptions.iter().filter(|s| s.status == ACTIVE) {
+            *counts.entry(sub.subscriber_id.as_str()).or_insert(0) += 1;
+        }
+        counts
+    }
+
     /// How many active subscriptions `org_id` holds.
     pub fn subscriptions_count(&self, org_id: &str) -> usize {
         self.subscriptions
