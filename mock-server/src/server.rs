@@ -100,6 +100,11 @@ impl Background {
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        // Without TCP_NODELAY a streamed body's last chunk waits for the client's delayed ACK
+        // (about 40 ms per exchange through the recording proxy).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+            let _ = stream.set_nodelay(true);
+        });
         let task = tokio::spawn(async move {
             axum::serve(listener, service)
                 .with_graceful_shutdown(async move {
