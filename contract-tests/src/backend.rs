@@ -70,6 +70,11 @@ pub trait Backend {
     fn http(&self) -> Option<&HttpBackend> {
         None
     }
+    /// Whether the backend can answer sequences other than the run's own cases, in any
+    /// order, so proptest may shrink a failure on it (a recording or a replay cannot).
+    fn can_shrink(&self) -> bool {
+        true
+    }
 }
 
 /// A backend at a base URL.

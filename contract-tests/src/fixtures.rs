@@ -152,6 +152,10 @@ impl Backend for RecordingBackend {
     fn admin(&self, call: &AdminCall) -> Result<(), BackendError> {
         self.inner.admin(call)
     }
+
+    fn can_shrink(&self) -> bool {
+        false
+    }
 }
 
 impl Drop for RecordingBackend {
@@ -268,6 +272,10 @@ impl Backend for ReplayBackend {
         current.1 += 1;
         current.0 = Some(self.start_case(current.1)?);
         Ok(())
+    }
+
+    fn can_shrink(&self) -> bool {
+        false
     }
 }
 

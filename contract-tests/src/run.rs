@@ -91,6 +91,8 @@ struct CaseState {
     cases: u32,
     requests: u64,
     coverage: BTreeSet<CoverageCell>,
+    /// The latest failing case's step and reason: after shrinking, the minimal sequence's.
+    last_failure: Option<(usize, String)>,
 }
 
 /// Runs `S`'s scenarios on `primary` and, when given, compares with `other`.
@@ -105,22 +107,34 @@ pub fn run<S: Scenario>(
         cases: 0,
         requests: 0,
         coverage: BTreeSet::new(),
+        last_failure: None,
     });
+    let backends: Vec<&dyn Backend> = std::iter::once(primary).chain(other).collect();
+    // A recording or a replay follows the run case by case: a shrunk sequence was never
+    // recorded, so such a run reports the failing case as it is.
+    let shrinkable = backends.iter().all(|b| b.can_shrink());
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&config.seed.to_le_bytes());
     let mut runner = TestRunner::new_with_rng(
         Config {
             cases: config.cases,
             failure_persistence: None,
+            max_shrink_iters: if shrinkable {
+                Config::default().max_shrink_iters
+            } else {
+                0
+            },
             ..Config::default()
         },
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
     );
-    let backends: Vec<&dyn Backend> = std::iter::once(primary).chain(other).collect();
     let outcome = runner.run(&S::operations(), |ops| {
         let mut state = state.borrow_mut();
-        let result = run_case::<S>(spec, &backends, &ops, &mut state)
-            .map_err(|(step, reason)| TestCaseError::fail(format!("step {step}: {reason}")));
+        let result = run_case::<S>(spec, &backends, &ops, &mut state).map_err(|(step, reason)| {
+            let message = format!("step {step}: {reason}");
+            state.last_failure = Some((step, reason));
+            TestCaseError::fail(message)
+        });
         state.cases += 1;
         if let Some(progress) = config.progress {
             progress(state.cases.min(config.cases), config.cases);
@@ -129,13 +143,14 @@ pub fn run<S: Scenario>(
     });
     let failure = match outcome {
         Ok(()) => None,
-        Err(TestError::Fail(_, minimal)) => {
-            let (step, reason) = run_case::<S>(spec, &backends, &minimal, &mut state.borrow_mut())
-                .err()
-                .unwrap_or((
-                    0,
-                    "the failure did not reproduce on the minimal sequence".into(),
-                ));
+        Err(TestError::Fail(message, minimal)) => {
+            // The shrinker's last failing case is the minimal one, so its reason is kept
+            // rather than run again (a replay could not answer a second run).
+            let (step, reason) = state
+                .borrow_mut()
+                .last_failure
+                .take()
+                .unwrap_or((0, message.to_string()));
             Some(Failure {
                 sequence: minimal.iter().map(|op| format!("{op:?}")).collect(),
                 step,
@@ -194,6 +209,7 @@ pub fn transcript<S: Scenario>(
         cases: 0,
         requests: 0,
         coverage: BTreeSet::new(),
+        last_failure: None,
     };
     let fail = |(step, reason)| Failure {
         sequence: ops.iter().map(|op| format!("{op:?}")).collect(),

@@ -91,3 +91,43 @@ fn a_mutant_fails_the_run_with_its_minimal_sequence() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_recorded_run_replays_against_the_fake() {
+    let dir = std::env::temp_dir().join(format!("contract-cli-record-{}", std::process::id()));
+    let run = |extra: &[&str]| {
+        let output = contract_tests()
+            .args(["run", "--vendor", "confluent", "--target", "fake"])
+            .args(["--cases", "15", "--seed", "11"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    };
+    let recorded = run(&["--record", dir.to_str().unwrap()]);
+    assert!(recorded.contains("recorded 15 cases"), "{recorded}");
+    assert!(dir.join("confluent-000015.har").exists());
+    let against = format!("replay:{}", dir.display());
+    let replayed = run(&["--against", &against]);
+    assert!(replayed.contains("ok: no divergence"), "{replayed}");
+    // A longer run than the recording fails: case 16 has no fixture.
+    let output = contract_tests()
+        .args(["run", "--vendor", "confluent", "--target", "fake"])
+        .args(["--cases", "16", "--seed", "11", "--against", &against])
+        .args(["--failures", dir.join("failures").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("case 16 has no fixture") && stdout.contains("step 0"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
