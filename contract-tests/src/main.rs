@@ -166,7 +166,7 @@ fn main() -> anyhow::Result<()> {
         "{} requests, {} coverage cells, {:.0} cases/s",
         report.requests,
         report.coverage.len(),
-        f64::from(cases) / seconds.max(1e-9)
+        f64::from(report.cases) / seconds.max(1e-9)
     );
     if let Some(path) = json {
         let document = serde_json::json!({"report": &report, "coverage": coverage_json(&report)});

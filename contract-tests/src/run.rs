@@ -76,6 +76,17 @@ pub struct RunReport {
     pub backends: Vec<String>,
 }
 
+impl RunReport {
+    /// This report and `next` (the same vendor and backends, further scenarios) as one.
+    pub fn followed_by(mut self, next: RunReport) -> RunReport {
+        self.cases += next.cases;
+        self.requests += next.requests;
+        self.failure = self.failure.or(next.failure);
+        self.coverage.extend(next.coverage);
+        self
+    }
+}
+
 /// Why a run could not run at all.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -219,12 +230,20 @@ pub fn transcript<S: Scenario>(
     run_case::<S>(specs.vendor(S::VENDOR), &[backend], ops, &mut state).map_err(fail)?;
     // Run again, recording: the checks above passed, so this pass only reads.
     backend.reset().map_err(|e| fail((0, e.to_string())))?;
+    for call in S::setup() {
+        backend.admin(&call).map_err(|e| fail((0, e.to_string())))?;
+    }
     let rules = S::normalisation();
     let mut placeholders = Placeholders::default();
     let mut answered = Vec::new();
     let mut lines = Vec::new();
     for index in 0..ops.len() {
         let request = S::request(ops, index);
+        if let Some(call) = S::before(ops, index) {
+            backend
+                .admin(&call)
+                .map_err(|e| fail((index, e.to_string())))?;
+        }
         let resolved = request.resolve(&answered);
         let exchange = backend
             .send(&resolved)
@@ -251,6 +270,11 @@ fn run_case<S: Scenario>(
         backend
             .reset()
             .map_err(|e| (0, format!("reset failed: {e}")))?;
+        for call in S::setup() {
+            backend
+                .admin(&call)
+                .map_err(|e| (0, format!("setting up: {e}")))?;
+        }
     }
     let mut model = S::Model::default();
     let mut transcripts: Vec<Vec<Exchange>> = vec![Vec::new(); backends.len()];
@@ -263,7 +287,11 @@ fn run_case<S: Scenario>(
         // Only literal values count as echoes: a referenced id differs per backend by design.
         let literal = request.strings();
         let mut normalised: Vec<Value> = Vec::new();
+        let before = S::before(ops, index);
         for (b, backend) in backends.iter().enumerate() {
+            if let Some(call) = &before {
+                backend.admin(call).map_err(|e| (index, e.to_string()))?;
+            }
             let resolved = request.resolve(&transcripts[b]);
             let exchange = backend
                 .send(&resolved)
@@ -300,6 +328,16 @@ fn run_case<S: Scenario>(
                     ),
                 ));
             }
+            S::check(&model, ops, index, &exchange).map_err(|why| {
+                (
+                    index,
+                    format!(
+                        "{} differs from the model: {why}\nresponse: {}",
+                        backend.name(),
+                        body_line(&exchange)
+                    ),
+                )
+            })?;
             normalised.push(rules.apply(&exchange, &literal, &mut placeholders[b]));
             transcripts[b].push(exchange);
         }

@@ -44,9 +44,15 @@ fn a_passing_run_writes_json_junit_and_coverage() {
     let created = &coverage["matrix"]["createPartner"]["201"];
     assert_eq!(created["target:fake"], true, "{coverage}");
     assert_eq!(created["against:fake"], true, "{coverage}");
+    // Documented but never answered: shown as not seen.
     assert_eq!(
-        coverage["matrix"]["createPartner"]["429"]["target:fake"],
+        coverage["matrix"]["createPartner"]["500"]["target:fake"],
         false
+    );
+    // The rate-limit scenarios exhaust the budget.
+    assert_eq!(
+        coverage["matrix"]["upsertPartnerLink"]["429"]["target:fake"],
+        true
     );
     assert!(
         std::fs::read_to_string(path("run.xml"))
@@ -60,7 +66,8 @@ fn a_passing_run_writes_json_junit_and_coverage() {
     );
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(path("run.json")).unwrap()).unwrap();
-    assert_eq!(run["report"]["cases"], 20);
+    // Dub's partner scenarios, then its rate-limit scenarios: 20 cases each.
+    assert_eq!(run["report"]["cases"], 40);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

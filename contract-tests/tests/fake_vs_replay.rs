@@ -31,17 +31,21 @@ fn fake_against_replay(vendor: VendorId) {
     let recorded_in = started.elapsed();
 
     let replay = ReplayBackend::open(vendor, &dir).expect("the recording opens");
-    assert_eq!(replay.cases(), CASES as usize, "one fixture per case");
+    assert_eq!(
+        replay.cases(),
+        recorded.cases as usize,
+        "one fixture per case"
+    );
     assert_no_credentials(&dir);
     let target = FakeBackend::start(vendor, &[]).expect("fake starts");
     let report = run_vendor(vendor, &target, Some(&replay), &config).expect("runs");
     println!(
         "{vendor}: seed {}, {} cases recorded in {:.2?}, replayed: {} requests, {:.0} cases/s",
         config.seed,
-        config.cases,
+        report.cases,
         recorded_in,
         report.requests,
-        f64::from(config.cases) / (started.elapsed() - recorded_in).as_secs_f64()
+        f64::from(report.cases) / (started.elapsed() - recorded_in).as_secs_f64()
     );
     assert!(report.failure.is_none(), "{vendor}: {:#?}", report.failure);
     assert_eq!(report.backends[1], replay_name(&dir));

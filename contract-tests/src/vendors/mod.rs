@@ -4,6 +4,7 @@ pub mod archera;
 pub mod cloudcockpit;
 pub mod confluent;
 pub mod dub;
+pub mod dub_rate_limit;
 pub mod enhance;
 
 use understudy::VendorId;
@@ -11,7 +12,9 @@ use understudy::VendorId;
 use crate::backend::Backend;
 use crate::run::{RunConfig, RunError, RunReport, run};
 
-/// Runs `vendor`'s scenarios on `primary`, compared with `other` when given.
+/// Runs `vendor`'s scenarios on `primary`, compared with `other` when given. Dub runs its
+/// partner scenarios, then (unless they failed) its rate-limit scenarios, each with
+/// `config.cases` cases; the report sums them.
 pub fn run_vendor(
     vendor: VendorId,
     primary: &dyn Backend,
@@ -19,7 +22,15 @@ pub fn run_vendor(
     config: &RunConfig,
 ) -> Result<RunReport, RunError> {
     match vendor {
-        VendorId::Dub => run::<dub::Dub>(primary, other, config),
+        VendorId::Dub => {
+            let partners = run::<dub::Dub>(primary, other, config)?;
+            if partners.failure.is_some() {
+                return Ok(partners);
+            }
+            // After the partner scenarios: the rate-limit setup leaves the small budget on.
+            let limited = run::<dub_rate_limit::DubRateLimit>(primary, other, config)?;
+            Ok(partners.followed_by(limited))
+        }
         VendorId::Confluent => run::<confluent::Confluent>(primary, other, config),
         VendorId::Enhance => run::<enhance::Enhance>(primary, other, config),
         VendorId::Cloudcockpit => run::<cloudcockpit::CloudCockpit>(primary, other, config),
