@@ -72,12 +72,15 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
     };
     let world = World::new(options.config.seed);
     let vendors = build(&options.config, &world);
+    let limiter = Arc::new(
+        RateLimiter::new(options.config.active_rate_limits()).with_mutants(world.mutants.clone()),
+    );
     Ok(Arc::new(App {
         specs: Arc::new(specs),
         vendors,
         world,
         strict: options.strict,
-        limiter: Arc::new(RateLimiter::new(options.config.active_rate_limits())),
+        limiter,
         faults: Arc::new(Faults::new(options.config.faults.clone())),
         journal: Arc::new(Journal::new(options.config.journal_capacity)),
         max_resources: options.config.max_resources,
