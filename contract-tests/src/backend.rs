@@ -75,6 +75,11 @@ pub trait Backend {
     fn can_shrink(&self) -> bool {
         true
     }
+    /// Ends a run that passed: an error when the backend saw something other than the run it
+    /// expected (a replay whose recorded cases were not all replayed).
+    fn finish(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
 }
 
 /// A backend at a base URL.

@@ -206,6 +206,30 @@ impl ReplayBackend {
         self.files.len()
     }
 
+    /// Ends the replay: an error if the last case left recorded exchanges unused or fewer
+    /// cases ran than were recorded (the run was not the recorded one).
+    fn check_finished(&self) -> Result<(), BackendError> {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        let unused = self.finish_case(&mut current.0);
+        if !unused.is_empty() {
+            return Err(BackendError::Fixtures(format!(
+                "{}: case {} left recorded exchanges unused: {}",
+                self.name,
+                current.1,
+                unused.join(", ")
+            )));
+        }
+        if current.1 < self.files.len() {
+            return Err(BackendError::Fixtures(format!(
+                "{}: {} cases were recorded, {} replayed",
+                self.name,
+                self.files.len(),
+                current.1
+            )));
+        }
+        Ok(())
+    }
+
     /// Stops the current case's server; a recorded exchange it never served means the run
     /// took another path than the recording, which is an error.
     fn finish_case(&self, current: &mut Option<(Replaying, HttpBackend)>) -> Vec<String> {
@@ -276,6 +300,10 @@ impl Backend for ReplayBackend {
 
     fn can_shrink(&self) -> bool {
         false
+    }
+
+    fn finish(&self) -> Result<(), BackendError> {
+        self.check_finished()
     }
 }
 

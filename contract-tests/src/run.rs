@@ -77,6 +77,22 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Ends a passing run on its backends ([`Backend::finish`]): what one of them expected
+    /// and did not see becomes the failure. A failing run stopped early, so it is left alone.
+    pub fn finished(mut self, backends: &[&dyn Backend]) -> RunReport {
+        if self.failure.is_none() {
+            self.failure = backends
+                .iter()
+                .find_map(|b| b.finish().err())
+                .map(|e| Failure {
+                    sequence: Vec::new(),
+                    step: 0,
+                    reason: format!("after the last case: {e}"),
+                });
+        }
+        self
+    }
+
     /// This report and `next` (the same vendor and backends, further scenarios) as one.
     pub fn followed_by(mut self, next: RunReport) -> RunReport {
         self.cases += next.cases;

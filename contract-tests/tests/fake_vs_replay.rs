@@ -49,6 +49,7 @@ fn fake_against_replay(vendor: VendorId) {
     );
     assert!(report.failure.is_none(), "{vendor}: {:#?}", report.failure);
     assert_eq!(report.backends[1], replay_name(&dir));
+    // Passing, the run also checked that every recorded case and exchange was replayed.
     drop(replay);
     std::fs::remove_dir_all(&dir).expect("the temporary recording is removed");
 }
@@ -131,6 +132,34 @@ fn a_run_that_departs_from_the_recording_fails_with_the_near_miss() {
     assert!(
         failure.reason.contains("no recorded exchange matches")
             || failure.reason.contains("unused"),
+        "{}",
+        failure.reason
+    );
+    drop(replay);
+    std::fs::remove_dir_all(&dir).expect("the temporary recording is removed");
+}
+
+#[test]
+fn a_shorter_run_than_the_recording_fails_after_its_last_case() {
+    let vendor = VendorId::Cloudcockpit;
+    let dir = std::env::temp_dir().join(format!("contract-replay-short-{}", std::process::id()));
+    let config = |cases| RunConfig {
+        cases,
+        seed: 4,
+        ..RunConfig::default()
+    };
+    let target = FakeBackend::start(vendor, &[]).expect("fake starts");
+    let recording = RecordingBackend::new(Box::new(target), vendor, &dir).expect("records");
+    run_vendor(vendor, &recording, None, &config(8)).expect("runs");
+    drop(recording);
+    let replay = ReplayBackend::open(vendor, &dir).expect("the recording opens");
+    let target = FakeBackend::start(vendor, &[]).expect("fake starts");
+    let report = run_vendor(vendor, &target, Some(&replay), &config(5)).expect("runs");
+    let failure = report
+        .failure
+        .expect("three recorded cases were never replayed");
+    assert!(
+        failure.reason.contains("8 cases were recorded, 5 replayed"),
         "{}",
         failure.reason
     );

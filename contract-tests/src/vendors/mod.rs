@@ -14,14 +14,15 @@ use crate::run::{RunConfig, RunError, RunReport, run};
 
 /// Runs `vendor`'s scenarios on `primary`, compared with `other` when given. Dub runs its
 /// partner scenarios, then (unless they failed) its rate-limit scenarios, each with
-/// `config.cases` cases; the report sums them.
+/// `config.cases` cases; the report sums them. A passing run is then finished on both
+/// backends, so a replay reports recorded cases that were never replayed.
 pub fn run_vendor(
     vendor: VendorId,
     primary: &dyn Backend,
     other: Option<&dyn Backend>,
     config: &RunConfig,
 ) -> Result<RunReport, RunError> {
-    match vendor {
+    let report = match vendor {
         VendorId::Dub => {
             let partners = run::<dub::Dub>(primary, other, config)?;
             if partners.failure.is_some() {
@@ -35,5 +36,7 @@ pub fn run_vendor(
         VendorId::Enhance => run::<enhance::Enhance>(primary, other, config),
         VendorId::Cloudcockpit => run::<cloudcockpit::CloudCockpit>(primary, other, config),
         VendorId::Archera => run::<archera::Archera>(primary, other, config),
-    }
+    }?;
+    let backends: Vec<&dyn Backend> = std::iter::once(primary).chain(other).collect();
+    Ok(report.finished(&backends))
 }
