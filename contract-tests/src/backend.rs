@@ -26,6 +26,30 @@ pub enum BackendError {
     /// The in-process fake did not start.
     #[error("the fake did not start: {0}")]
     Start(String),
+    /// Recording or replaying fixtures failed.
+    #[error("{0}")]
+    Fixtures(String),
+    /// The replay server has no recorded exchange for the request; `report` is its near-miss
+    /// report (the nearest recording and how the request differs).
+    #[error("{backend}: no recorded exchange matches: {report}")]
+    NoMatch {
+        /// The backend's name.
+        backend: String,
+        /// The replay server's report.
+        report: String,
+    },
+}
+
+/// A call to the Understudy admin API (`/__understudy/...`) that a scenario makes between
+/// steps, e.g. to set a rate limit or move the clock; backends without one ignore it.
+#[derive(Clone, Debug)]
+pub struct AdminCall {
+    /// The HTTP method.
+    pub method: &'static str,
+    /// The path below `/__understudy`, e.g. `/clock/advance`.
+    pub path: String,
+    /// The JSON body.
+    pub body: Value,
 }
 
 /// Something that answers one vendor's API.
@@ -36,9 +60,30 @@ pub trait Backend {
     fn send(&self, request: &Request) -> Result<Exchange, BackendError>;
     /// Puts the backend back in its initial state before a case; a no-op where impossible.
     fn reset(&self) -> Result<(), BackendError>;
+    /// Makes an admin call; a no-op on backends without the admin API (a real vendor, a
+    /// replay, whose recorded answers already reflect the call).
+    fn admin(&self, _call: &AdminCall) -> Result<(), BackendError> {
+        Ok(())
+    }
+    /// The backend as a plain HTTP client of a base URL, when it is one (so a recording proxy
+    /// can be put in front of it).
+    fn http(&self) -> Option<&HttpBackend> {
+        None
+    }
+    /// Whether the backend can answer sequences other than the run's own cases, in any
+    /// order, so proptest may shrink a failure on it (a recording or a replay cannot).
+    fn can_shrink(&self) -> bool {
+        true
+    }
+    /// Ends a run that passed: an error when the backend saw something other than the run it
+    /// expected (a replay whose recorded cases were not all replayed).
+    fn finish(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
 }
 
 /// A backend at a base URL.
+#[derive(Clone)]
 pub struct HttpBackend {
     name: String,
     base_url: String,
@@ -71,6 +116,27 @@ impl HttpBackend {
     /// The Understudy admin root (`http://host:port`), so each case starts from a reset.
     pub fn with_admin(mut self, admin_url: impl Into<String>) -> Self {
         self.admin_url = Some(admin_url.into());
+        self
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The same backend (name, credentials, client) at another base URL, without the admin
+    /// root: a recording proxy in front of it is reached this way.
+    pub fn at(&self, base_url: impl Into<String>) -> HttpBackend {
+        HttpBackend {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            admin_url: None,
+            ..self.clone()
+        }
+    }
+
+    /// The same backend under another name in reports.
+    pub fn renamed(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
         self
     }
 
@@ -139,6 +205,24 @@ impl Backend for HttpBackend {
                 .map_err(|e| self.transport(e))?;
         }
         Ok(())
+    }
+
+    fn admin(&self, call: &AdminCall) -> Result<(), BackendError> {
+        if let Some(admin) = &self.admin_url {
+            let method = reqwest::Method::from_bytes(call.method.as_bytes())
+                .unwrap_or(reqwest::Method::POST);
+            self.client
+                .request(method, format!("{admin}/__understudy{}", call.path))
+                .json(&call.body)
+                .send()
+                .and_then(|r| r.error_for_status())
+                .map_err(|e| self.transport(e))?;
+        }
+        Ok(())
+    }
+
+    fn http(&self) -> Option<&HttpBackend> {
+        Some(self)
     }
 }
 
@@ -220,6 +304,14 @@ impl Backend for FakeBackend {
 
     fn reset(&self) -> Result<(), BackendError> {
         self.http.reset()
+    }
+
+    fn admin(&self, call: &AdminCall) -> Result<(), BackendError> {
+        self.http.admin(call)
+    }
+
+    fn http(&self) -> Option<&HttpBackend> {
+        Some(&self.http)
     }
 }
 

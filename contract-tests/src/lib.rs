@@ -7,6 +7,7 @@
 pub mod backend;
 pub mod conformance;
 pub mod exchange;
+pub mod fixtures;
 pub mod normalise;
 pub mod report;
 pub mod run;
@@ -14,8 +15,9 @@ pub mod scenario;
 pub mod targets;
 pub mod vendors;
 
-pub use backend::{Backend, BackendError, FakeBackend, HttpBackend};
+pub use backend::{AdminCall, Backend, BackendError, FakeBackend, HttpBackend};
 pub use exchange::{Exchange, Request};
+pub use fixtures::{RecordingBackend, ReplayBackend};
 pub use run::{Failure, RunConfig, RunReport, run};
 pub use scenario::Scenario;
 pub use understudy::spec::SpecSet;

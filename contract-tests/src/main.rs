@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use understudy::VendorId;
 use understudy_contract_tests::backend::{Backend, FakeBackend, HttpBackend};
+use understudy_contract_tests::fixtures::{RecordingBackend, ReplayBackend};
 use understudy_contract_tests::report::{coverage_html, coverage_json, junit};
 use understudy_contract_tests::run::RunConfig;
 use understudy_contract_tests::targets::parse_headers;
@@ -38,9 +39,14 @@ enum Command {
         /// Credential headers for a URL given to `--against`.
         #[arg(long, env = "CONTRACT_AGAINST_CREDENTIALS", default_value = "")]
         against_credentials: String,
-        /// What to compare with: `fake` or a base URL; omitted compares with nothing.
+        /// What to compare with: `fake`, a base URL, or `replay:DIR` (a run recorded with
+        /// `--record DIR`, same seed and cases); omitted compares with nothing.
         #[arg(long)]
         against: Option<String>,
+        /// Records every exchange with the target as redacted HAR fixtures in DIR, one file per
+        /// case (`<vendor>-NNNNNN.har`), for a later `--against replay:DIR`.
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
         /// Generated cases.
         #[arg(long, default_value_t = 100)]
         cases: u32,
@@ -89,7 +95,15 @@ fn backend(
             HttpBackend::new(format!("{role}:{url}"), url)
                 .with_credentials(parse_headers(credentials)),
         ),
-        other => bail!("unknown backend {other:?}: use fake or an http(s) URL"),
+        replay if replay.starts_with("replay:") => {
+            let dir = PathBuf::from(&replay["replay:".len()..]);
+            Box::new(
+                ReplayBackend::open(vendor, &dir)
+                    .with_context(|| format!("opening {}", dir.display()))?
+                    .named(format!("{role}:{replay}")),
+            )
+        }
+        other => bail!("unknown backend {other:?}: use fake, an http(s) URL or replay:DIR"),
     })
 }
 
@@ -102,6 +116,7 @@ fn main() -> anyhow::Result<()> {
                 credentials,
                 against_credentials,
                 against,
+                record,
                 cases,
                 seed,
                 json,
@@ -116,7 +131,13 @@ fn main() -> anyhow::Result<()> {
     let seed = seed.unwrap_or_else(seed_from_clock);
     println!("contract-tests: {vendor}, {cases} cases, seed {seed}");
     let mutants: Vec<&str> = mutant.iter().map(String::as_str).collect();
-    let primary = backend(vendor, "target", &target, &credentials, &mutants)?;
+    let mut primary = backend(vendor, "target", &target, &credentials, &mutants)?;
+    if let Some(dir) = &record {
+        primary = Box::new(
+            RecordingBackend::new(primary, vendor, dir)
+                .with_context(|| format!("recording into {}", dir.display()))?,
+        );
+    }
     let other = against
         .as_deref()
         .map(|a| backend(vendor, "against", a, &against_credentials, &[]))
@@ -136,11 +157,16 @@ fn main() -> anyhow::Result<()> {
         },
     )?;
     let seconds = started.elapsed().as_secs_f64();
+    // Dropping the recorder waits for its last case's file.
+    drop(primary);
+    if let Some(dir) = &record {
+        println!("recorded {cases} cases into {}", dir.display());
+    }
     println!(
         "{} requests, {} coverage cells, {:.0} cases/s",
         report.requests,
         report.coverage.len(),
-        f64::from(cases) / seconds.max(1e-9)
+        f64::from(report.cases) / seconds.max(1e-9)
     );
     if let Some(path) = json {
         let document = serde_json::json!({"report": &report, "coverage": coverage_json(&report)});

@@ -76,6 +76,33 @@ pub struct RunReport {
     pub backends: Vec<String>,
 }
 
+impl RunReport {
+    /// Ends a passing run on its backends ([`Backend::finish`]): what one of them expected
+    /// and did not see becomes the failure. A failing run stopped early, so it is left alone.
+    pub fn finished(mut self, backends: &[&dyn Backend]) -> RunReport {
+        if self.failure.is_none() {
+            self.failure = backends
+                .iter()
+                .find_map(|b| b.finish().err())
+                .map(|e| Failure {
+                    sequence: Vec::new(),
+                    step: 0,
+                    reason: format!("after the last case: {e}"),
+                });
+        }
+        self
+    }
+
+    /// This report and `next` (the same vendor and backends, further scenarios) as one.
+    pub fn followed_by(mut self, next: RunReport) -> RunReport {
+        self.cases += next.cases;
+        self.requests += next.requests;
+        self.failure = self.failure.or(next.failure);
+        self.coverage.extend(next.coverage);
+        self
+    }
+}
+
 /// Why a run could not run at all.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -91,6 +118,8 @@ struct CaseState {
     cases: u32,
     requests: u64,
     coverage: BTreeSet<CoverageCell>,
+    /// The latest failing case's step and reason: after shrinking, the minimal sequence's.
+    last_failure: Option<(usize, String)>,
 }
 
 /// Runs `S`'s scenarios on `primary` and, when given, compares with `other`.
@@ -105,22 +134,34 @@ pub fn run<S: Scenario>(
         cases: 0,
         requests: 0,
         coverage: BTreeSet::new(),
+        last_failure: None,
     });
+    let backends: Vec<&dyn Backend> = std::iter::once(primary).chain(other).collect();
+    // A recording or a replay follows the run case by case: a shrunk sequence was never
+    // recorded, so such a run reports the failing case as it is.
+    let shrinkable = backends.iter().all(|b| b.can_shrink());
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&config.seed.to_le_bytes());
     let mut runner = TestRunner::new_with_rng(
         Config {
             cases: config.cases,
             failure_persistence: None,
+            max_shrink_iters: if shrinkable {
+                Config::default().max_shrink_iters
+            } else {
+                0
+            },
             ..Config::default()
         },
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
     );
-    let backends: Vec<&dyn Backend> = std::iter::once(primary).chain(other).collect();
     let outcome = runner.run(&S::operations(), |ops| {
         let mut state = state.borrow_mut();
-        let result = run_case::<S>(spec, &backends, &ops, &mut state)
-            .map_err(|(step, reason)| TestCaseError::fail(format!("step {step}: {reason}")));
+        let result = run_case::<S>(spec, &backends, &ops, &mut state).map_err(|(step, reason)| {
+            let message = format!("step {step}: {reason}");
+            state.last_failure = Some((step, reason));
+            TestCaseError::fail(message)
+        });
         state.cases += 1;
         if let Some(progress) = config.progress {
             progress(state.cases.min(config.cases), config.cases);
@@ -129,13 +170,14 @@ pub fn run<S: Scenario>(
     });
     let failure = match outcome {
         Ok(()) => None,
-        Err(TestError::Fail(_, minimal)) => {
-            let (step, reason) = run_case::<S>(spec, &backends, &minimal, &mut state.borrow_mut())
-                .err()
-                .unwrap_or((
-                    0,
-                    "the failure did not reproduce on the minimal sequence".into(),
-                ));
+        Err(TestError::Fail(message, minimal)) => {
+            // The shrinker's last failing case is the minimal one, so its reason is kept
+            // rather than run again (a replay could not answer a second run).
+            let (step, reason) = state
+                .borrow_mut()
+                .last_failure
+                .take()
+                .unwrap_or((0, message.to_string()));
             Some(Failure {
                 sequence: minimal.iter().map(|op| format!("{op:?}")).collect(),
                 step,
@@ -194,6 +236,7 @@ pub fn transcript<S: Scenario>(
         cases: 0,
         requests: 0,
         coverage: BTreeSet::new(),
+        last_failure: None,
     };
     let fail = |(step, reason)| Failure {
         sequence: ops.iter().map(|op| format!("{op:?}")).collect(),
@@ -203,12 +246,20 @@ pub fn transcript<S: Scenario>(
     run_case::<S>(specs.vendor(S::VENDOR), &[backend], ops, &mut state).map_err(fail)?;
     // Run again, recording: the checks above passed, so this pass only reads.
     backend.reset().map_err(|e| fail((0, e.to_string())))?;
+    for call in S::setup() {
+        backend.admin(&call).map_err(|e| fail((0, e.to_string())))?;
+    }
     let rules = S::normalisation();
     let mut placeholders = Placeholders::default();
     let mut answered = Vec::new();
     let mut lines = Vec::new();
     for index in 0..ops.len() {
         let request = S::request(ops, index);
+        if let Some(call) = S::before(ops, index) {
+            backend
+                .admin(&call)
+                .map_err(|e| fail((index, e.to_string())))?;
+        }
         let resolved = request.resolve(&answered);
         let exchange = backend
             .send(&resolved)
@@ -235,6 +286,11 @@ fn run_case<S: Scenario>(
         backend
             .reset()
             .map_err(|e| (0, format!("reset failed: {e}")))?;
+        for call in S::setup() {
+            backend
+                .admin(&call)
+                .map_err(|e| (0, format!("setting up: {e}")))?;
+        }
     }
     let mut model = S::Model::default();
     let mut transcripts: Vec<Vec<Exchange>> = vec![Vec::new(); backends.len()];
@@ -247,7 +303,11 @@ fn run_case<S: Scenario>(
         // Only literal values count as echoes: a referenced id differs per backend by design.
         let literal = request.strings();
         let mut normalised: Vec<Value> = Vec::new();
+        let before = S::before(ops, index);
         for (b, backend) in backends.iter().enumerate() {
+            if let Some(call) = &before {
+                backend.admin(call).map_err(|e| (index, e.to_string()))?;
+            }
             let resolved = request.resolve(&transcripts[b]);
             let exchange = backend
                 .send(&resolved)
@@ -284,6 +344,16 @@ fn run_case<S: Scenario>(
                     ),
                 ));
             }
+            S::check(&model, ops, index, &exchange).map_err(|why| {
+                (
+                    index,
+                    format!(
+                        "{} differs from the model: {why}\nresponse: {}",
+                        backend.name(),
+                        body_line(&exchange)
+                    ),
+                )
+            })?;
             normalised.push(rules.apply(&exchange, &literal, &mut placeholders[b]));
             transcripts[b].push(exchange);
         }

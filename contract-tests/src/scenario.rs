@@ -6,7 +6,8 @@ use std::fmt::Debug;
 use proptest::strategy::BoxedStrategy;
 use understudy::VendorId;
 
-use crate::exchange::Request;
+use crate::backend::AdminCall;
+use crate::exchange::{Exchange, Request};
 use crate::normalise::Normalisation;
 
 /// One vendor's scenarios.
@@ -28,6 +29,27 @@ pub trait Scenario {
     /// The status the model predicts for `ops[index]` (and the model's next state); `None`
     /// where the model does not cover the operation.
     fn predict(model: &mut Self::Model, ops: &[Self::Op], index: usize) -> Option<u16>;
+
+    /// Checks the response against the model beyond its status (e.g. rate-limit headers),
+    /// after [`Scenario::predict`] ran for the step; `Err` says how it differs.
+    fn check(
+        _model: &Self::Model,
+        _ops: &[Self::Op],
+        _index: usize,
+        _exchange: &Exchange,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Admin calls made on each backend after its reset, before a case's first step.
+    fn setup() -> Vec<AdminCall> {
+        Vec::new()
+    }
+
+    /// An admin call made on each backend just before `ops[index]` (e.g. moving the clock).
+    fn before(_ops: &[Self::Op], _index: usize) -> Option<AdminCall> {
+        None
+    }
 
     /// A hand-picked walk through the vendor's rules, for the canonical snapshot transcript.
     fn canonical() -> Vec<Self::Op>;

@@ -44,9 +44,15 @@ fn a_passing_run_writes_json_junit_and_coverage() {
     let created = &coverage["matrix"]["createPartner"]["201"];
     assert_eq!(created["target:fake"], true, "{coverage}");
     assert_eq!(created["against:fake"], true, "{coverage}");
+    // Documented but never answered: shown as not seen.
     assert_eq!(
-        coverage["matrix"]["createPartner"]["429"]["target:fake"],
+        coverage["matrix"]["createPartner"]["500"]["target:fake"],
         false
+    );
+    // The rate-limit scenarios exhaust the budget.
+    assert_eq!(
+        coverage["matrix"]["upsertPartnerLink"]["429"]["target:fake"],
+        true
     );
     assert!(
         std::fs::read_to_string(path("run.xml"))
@@ -60,7 +66,8 @@ fn a_passing_run_writes_json_junit_and_coverage() {
     );
     let run: serde_json::Value =
         serde_json::from_slice(&std::fs::read(path("run.json")).unwrap()).unwrap();
-    assert_eq!(run["report"]["cases"], 20);
+    // Dub's partner scenarios, then its rate-limit scenarios: 20 cases each.
+    assert_eq!(run["report"]["cases"], 40);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -88,6 +95,46 @@ fn a_mutant_fails_the_run_with_its_minimal_sequence() {
     assert!(
         dir.join("confluent-9.json").exists(),
         "the failure is persisted"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_recorded_run_replays_against_the_fake() {
+    let dir = std::env::temp_dir().join(format!("contract-cli-record-{}", std::process::id()));
+    let run = |extra: &[&str]| {
+        let output = contract_tests()
+            .args(["run", "--vendor", "confluent", "--target", "fake"])
+            .args(["--cases", "15", "--seed", "11"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    };
+    let recorded = run(&["--record", dir.to_str().unwrap()]);
+    assert!(recorded.contains("recorded 15 cases"), "{recorded}");
+    assert!(dir.join("confluent-000015.har").exists());
+    let against = format!("replay:{}", dir.display());
+    let replayed = run(&["--against", &against]);
+    assert!(replayed.contains("ok: no divergence"), "{replayed}");
+    // A longer run than the recording fails: case 16 has no fixture.
+    let output = contract_tests()
+        .args(["run", "--vendor", "confluent", "--target", "fake"])
+        .args(["--cases", "16", "--seed", "11", "--against", &against])
+        .args(["--failures", dir.join("failures").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("case 16 has no fixture") && stdout.contains("step 0"),
+        "{stdout}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

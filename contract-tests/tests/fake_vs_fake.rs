@@ -18,7 +18,7 @@ fn fake_against_fake(vendor: VendorId) {
     println!(
         "{vendor}: seed {}, {} cases, {} requests, {:.0} cases/s",
         config.seed,
-        config.cases,
+        report.cases,
         report.requests,
         f64::from(config.cases) / started.elapsed().as_secs_f64()
     );

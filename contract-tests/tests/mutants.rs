@@ -37,6 +37,12 @@ fn every_mutant_is_killed() {
     println!("mutation score: {killed}/{}", catalogue.len());
     assert!(catalogue.len() >= 25, "{} mutants", catalogue.len());
     assert!(
+        catalogue
+            .iter()
+            .any(|(name, _)| *name == "dub.rate-limit-reset-seconds"),
+        "the pipeline-level rate-limit mutant is catalogued"
+    );
+    assert!(
         survivors.is_empty(),
         "surviving mutants:\n{}",
         survivors.join("\n")

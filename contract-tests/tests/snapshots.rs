@@ -5,7 +5,9 @@
 use understudy_contract_tests::FakeBackend;
 use understudy_contract_tests::Scenario;
 use understudy_contract_tests::run::transcript;
-use understudy_contract_tests::vendors::{archera, cloudcockpit, confluent, dub, enhance};
+use understudy_contract_tests::vendors::{
+    archera, cloudcockpit, confluent, dub, dub_rate_limit, enhance,
+};
 
 fn canonical<S: Scenario>() -> serde_json::Value {
     let fake = FakeBackend::start(S::VENDOR, &[]).expect("fake starts");
@@ -16,6 +18,11 @@ fn canonical<S: Scenario>() -> serde_json::Value {
 #[test]
 fn dub_transcript() {
     insta::assert_json_snapshot!(canonical::<dub::Dub>());
+}
+
+#[test]
+fn dub_rate_limit_transcript() {
+    insta::assert_json_snapshot!(canonical::<dub_rate_limit::DubRateLimit>());
 }
 
 #[test]

@@ -5,12 +5,16 @@
 //! pipeline attaches a header only where the operation's response for that status declares it.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::VendorId;
+use crate::mutants::Mutants;
+
+/// The mutant that sends Dub's reset instant in epoch seconds where epoch ms is configured.
+pub const RESET_SECONDS_MUTANT: &str = "dub.rate-limit-reset-seconds";
 
 /// How a window is counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +128,7 @@ enum Usage {
 pub struct RateLimiter {
     configs: Mutex<BTreeMap<VendorId, RateLimitConfig>>,
     usage: Mutex<HashMap<(VendorId, String), Usage>>,
+    mutants: Arc<Mutants>,
 }
 
 impl RateLimiter {
@@ -132,7 +137,14 @@ impl RateLimiter {
         RateLimiter {
             configs: Mutex::new(configs),
             usage: Mutex::default(),
+            mutants: Arc::default(),
         }
+    }
+
+    /// The same limiter, committing the world's active mutants.
+    pub fn with_mutants(mut self, mutants: Arc<Mutants>) -> Self {
+        self.mutants = mutants;
+        self
     }
 
     /// The limits in force.
@@ -207,6 +219,12 @@ impl RateLimiter {
                 config.reset,
                 config.retry_after,
             )
+        };
+        let reset_units = match reset_units {
+            ResetUnits::EpochMs if self.mutants.active(RESET_SECONDS_MUTANT) => {
+                ResetUnits::EpochSeconds
+            }
+            units => units,
         };
         let window = i64::from(window_seconds.max(1)) * 1000;
         let at = unix_ms(now);

@@ -72,12 +72,15 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
     };
     let world = World::new(options.config.seed);
     let vendors = build(&options.config, &world);
+    let limiter = Arc::new(
+        RateLimiter::new(options.config.active_rate_limits()).with_mutants(world.mutants.clone()),
+    );
     Ok(Arc::new(App {
         specs: Arc::new(specs),
         vendors,
         world,
         strict: options.strict,
-        limiter: Arc::new(RateLimiter::new(options.config.active_rate_limits())),
+        limiter,
         faults: Arc::new(Faults::new(options.config.faults.clone())),
         journal: Arc::new(Journal::new(options.config.journal_capacity)),
         max_resources: options.config.max_resources,
@@ -100,6 +103,11 @@ impl Background {
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        // Without TCP_NODELAY a streamed body's last chunk waits for the client's delayed ACK
+        // (about 40 ms per exchange through the recording proxy).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+            let _ = stream.set_nodelay(true);
+        });
         let task = tokio::spawn(async move {
             axum::serve(listener, service)
                 .with_graceful_shutdown(async move {

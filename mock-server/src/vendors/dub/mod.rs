@@ -28,6 +28,10 @@ const PARTNER_PLANS: [&str; 5] = [
 /// Dub's mutants: (name, what goes wrong when it is active).
 pub const MUTANTS: &[(&str, &str)] = &[
     (
+        crate::rate_limit::RESET_SECONDS_MUTANT,
+        "X-RateLimit-Reset (and Retry-After with it) in epoch seconds where the configured unit is epoch milliseconds",
+    ),
+    (
         "dub.link-created-200",
         "createPartnerLink answers 200 instead of 201 Created",
     ),
