@@ -72,9 +72,13 @@ enum Command {
         /// The vendor the upstream serves.
         #[arg(long)]
         vendor: VendorId,
-        /// The vendor's base URL (the real API, or e.g. http://127.0.0.1:4141/dub).
+        /// The vendor's base URL (the real API, or e.g. http://127.0.0.1:4141/dub); http or https.
         #[arg(long)]
         upstream: String,
+        /// PEM file of extra certificate authorities to trust for an https upstream (a private
+        /// CA, or the upstream's own self-signed certificate).
+        #[arg(long)]
+        upstream_ca: Option<PathBuf>,
         /// The fixture to write, e.g. fixtures/dub/onboarding.har.
         #[arg(long)]
         out: PathBuf,
@@ -318,6 +322,7 @@ async fn main() -> anyhow::Result<()> {
             out,
             port,
             redact,
+            upstream_ca,
         } => {
             let options = RecordOptions {
                 vendor,
@@ -325,6 +330,7 @@ async fn main() -> anyhow::Result<()> {
                 out: out.clone(),
                 addr: loopback(port),
                 rules: redaction_rules(redact.as_ref())?,
+                upstream_ca,
             };
             let recording = record(options, Arc::new(SpecSet::embedded()?)).await?;
             tracing::info!(proxy = %recording.url(), %upstream, out = %out.display(), "recording; point the client at the proxy");

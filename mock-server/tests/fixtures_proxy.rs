@@ -76,6 +76,7 @@ async fn bodies_stream_redirects_pass_through_and_any_method_is_forwarded() {
             out,
             addr: "127.0.0.1:0".parse().unwrap(),
             rules: RedactionRules::default(),
+            upstream_ca: None,
         },
         Arc::new(SpecSet::embedded().unwrap()),
     )
