@@ -48,14 +48,29 @@ fn certificates() -> (ServerConfig, String) {
         .unwrap();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
     let chain: Vec<CertificateDer<'static>> = vec![leaf.der().clone(), ca.der().clone()];
+    (server_config(chain, key), ca.pem())
+}
+
+/// A self-signed certificate for 127.0.0.1 (no CA): the server's configuration and its PEM.
+fn self_signed() -> (ServerConfig, String) {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    (
+        server_config(vec![certified.cert.der().clone()], key),
+        certified.cert.pem(),
+    )
+}
+
+fn server_config(chain: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> ServerConfig {
     let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
+    ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .unwrap();
-    (config, ca.pem())
+        .unwrap()
 }
 
 /// Terminates TLS on an ephemeral port and passes the bytes to `backend` unchanged.
@@ -180,6 +195,29 @@ async fn an_untrusted_certificate_is_refused_without_the_ca() {
     assert_eq!(status, 502, "{body}");
     assert!(body.contains("upstream unreachable"), "{body}");
     assert!(recording.stop().await.unwrap().log.entries.is_empty());
+}
+
+#[tokio::test]
+async fn a_self_signed_upstream_is_trusted_through_its_own_certificate() {
+    let fake = Fake::start().await;
+    let (config, pem) = self_signed();
+    let front = tls_front(config, fake.running.addr).await;
+    let dir = temp_dir("self-signed");
+    let cert = dir.join("upstream.pem");
+    std::fs::write(&cert, pem).unwrap();
+    let recording = record(
+        options(
+            format!("https://127.0.0.1:{}/dub", front.port()),
+            dir.join("self-signed.har"),
+            Some(cert),
+        ),
+        Arc::new(SpecSet::embedded().unwrap()),
+    )
+    .await
+    .unwrap();
+    let (status, body) = create_partner(&reqwest::Client::new(), &recording.url()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(recording.stop().await.unwrap().log.entries.len(), 1);
 }
 
 #[test]
