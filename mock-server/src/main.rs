@@ -72,9 +72,13 @@ enum Command {
         /// The vendor the upstream serves.
         #[arg(long)]
         vendor: VendorId,
-        /// The vendor's base URL (the real API, or e.g. http://127.0.0.1:4141/dub).
+        /// The vendor's base URL (the real API, or e.g. http://127.0.0.1:4141/dub); http or https.
         #[arg(long)]
         upstream: String,
+        /// PEM file of extra certificate authorities to trust for an https upstream (a private
+        /// CA, or the upstream's own self-signed certificate).
+        #[arg(long)]
+        upstream_ca: Option<PathBuf>,
         /// The fixture to write, e.g. fixtures/dub/onboarding.har.
         #[arg(long)]
         out: PathBuf,
@@ -103,10 +107,14 @@ enum Command {
         vendor: VendorId,
         /// A directory of .har files, or one file.
         dir: PathBuf,
-        /// YAML map of placeholder to value for secrets the fake needs beyond its default
-        /// credentials (e.g. a linking token).
+        /// YAML map of placeholder to value for secrets the fake needs beyond its own
+        /// credentials (e.g. a linking token); `<redacted:KIND>` maps every number of a kind.
         #[arg(long)]
         secrets: Option<PathBuf>,
+        /// Start the fresh fake from this configuration (merged over the default, as for
+        /// `serve`); placeholders then become the credentials it configures.
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Also write the report as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -159,6 +167,14 @@ fn redaction_rules(path: Option<&PathBuf>) -> anyhow::Result<RedactionRules> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_norway::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// The configuration file merged over the default, or the default.
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
+    match path {
+        Some(path) => Config::load(path).with_context(|| format!("loading {}", path.display())),
+        None => Ok(Config::default()),
+    }
 }
 
 fn loopback(port: u16) -> SocketAddr {
@@ -267,12 +283,7 @@ async fn main() -> anyhow::Result<()> {
             seed_state,
             replay: None,
         } => {
-            let config = match &config {
-                Some(path) => {
-                    Config::load(path).with_context(|| format!("loading {}", path.display()))?
-                }
-                None => Config::default(),
-            };
+            let config = load_config(config.as_ref())?;
             let options = Options {
                 addr: SocketAddr::new(bind, port),
                 mount: vendor.map_or(Mount::All, Mount::Root),
@@ -318,6 +329,7 @@ async fn main() -> anyhow::Result<()> {
             out,
             port,
             redact,
+            upstream_ca,
         } => {
             let options = RecordOptions {
                 vendor,
@@ -325,6 +337,7 @@ async fn main() -> anyhow::Result<()> {
                 out: out.clone(),
                 addr: loopback(port),
                 rules: redaction_rules(redact.as_ref())?,
+                upstream_ca,
             };
             let recording = record(options, Arc::new(SpecSet::embedded()?)).await?;
             tracing::info!(proxy = %recording.url(), %upstream, out = %out.display(), "recording; point the client at the proxy");
@@ -353,6 +366,7 @@ async fn main() -> anyhow::Result<()> {
             vendor,
             dir,
             secrets,
+            config,
             json,
             fail_on_drift,
         } => {
@@ -361,7 +375,11 @@ async fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("parsing {}", path.display()))?,
                 None => Default::default(),
             };
-            let report = drift(vendor, &load(&dir)?, Options::default(), &secrets).await?;
+            let options = Options {
+                config: load_config(config.as_ref())?,
+                ..Options::default()
+            };
+            let report = drift(vendor, &load(&dir)?, options, &secrets).await?;
             print!("{}", report.table());
             if let Some(path) = &json {
                 std::fs::write(path, serde_json::to_string_pretty(&report)? + "\n")?;

@@ -134,3 +134,114 @@ fn the_drift_command_prints_a_table_writes_json_and_fails_on_drift() {
         Some(3)
     );
 }
+
+/// A configuration whose only Dub key is not the default one: the committed Dub recording (made
+/// with the default key, redacted to `<redacted:dub-token:1>`) must still replay against it.
+const CUSTOM_DUB: &str = "\
+dub:
+  workspaces:
+    - id: ws_understudy
+      plan: business
+      tokens: [dub_drift_custom_key]
+      programs:
+        - {id: prog_understudy, domain: understudy.link, url: https://understudy.example}
+        - {id: prog_understudy_beta, domain: beta.understudy.link, url: https://beta.understudy.example}
+";
+
+fn custom_options() -> Options {
+    Options {
+        config: understudy::config::Config::with_overrides(CUSTOM_DUB).unwrap(),
+        ..Options::default()
+    }
+}
+
+#[tokio::test]
+async fn placeholders_become_the_configured_credentials_of_the_fake() {
+    let recorded = load(&fixtures(VendorId::Dub)).unwrap();
+    let report = drift(VendorId::Dub, &recorded, custom_options(), &BTreeMap::new())
+        .await
+        .unwrap();
+    for (op, drift) in &report.operations {
+        assert_eq!(drift.fake_differences, Vec::<String>::new(), "{op}");
+    }
+    // The default key is not one the configured fake knows: mapped by hand to it, every
+    // exchange is a 401, which is what drift reported before it read the configuration.
+    let secrets = BTreeMap::from([(
+        "<redacted:dub-token>".to_string(),
+        "dub_understudy_test".to_string(),
+    )]);
+    let report = drift(VendorId::Dub, &recorded, custom_options(), &secrets)
+        .await
+        .unwrap();
+    let differences: Vec<&String> = report
+        .operations
+        .values()
+        .flat_map(|d| &d.fake_differences)
+        .collect();
+    assert!(
+        differences.iter().any(|d| d.contains("status: fake 401")),
+        "{differences:?}"
+    );
+}
+
+#[test]
+fn the_drift_command_starts_the_fake_from_a_config_file() {
+    let dir = std::env::temp_dir().join(format!("understudy-drift-{}-config", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("custom.yaml");
+    std::fs::write(&config, CUSTOM_DUB).unwrap();
+    let secrets = dir.join("secrets.yaml");
+    std::fs::write(&secrets, "'<redacted:dub-token>': dub_drift_custom_key\n").unwrap();
+    // How many fake differences `understudy drift` reports over the Dub fixture.
+    let run = |config: Option<&Path>, secrets: Option<&Path>| {
+        let json_out = dir.join("report.json");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_understudy"));
+        command
+            .args(["drift", "--vendor", "dub", "--json"])
+            .arg(&json_out);
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
+        if let Some(secrets) = secrets {
+            command.arg("--secrets").arg(secrets);
+        }
+        let output = command.arg(fixtures(VendorId::Dub)).output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&json_out).unwrap()).unwrap();
+        report["operations"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|op| op["fake_differences"].as_array().unwrap().len())
+            .sum::<usize>()
+    };
+    assert!(
+        run(None, Some(&secrets)) > 0,
+        "the default fake does not know the custom key"
+    );
+    assert_eq!(
+        run(Some(&config), Some(&secrets)),
+        0,
+        "so with --config the fake was started from the file"
+    );
+    assert_eq!(
+        run(Some(&config), None),
+        0,
+        "and the placeholders map onto its key without being told"
+    );
+    let broken = dir.join("broken.yaml");
+    std::fs::write(&broken, "dub: {workspaces: 3}\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_understudy"))
+        .args(["drift", "--vendor", "dub", "--config"])
+        .arg(&broken)
+        .arg(fixtures(VendorId::Dub))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("broken.yaml"));
+}

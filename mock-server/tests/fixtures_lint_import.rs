@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use understudy::fixtures::har::Har;
 use understudy::fixtures::scan::scan_file;
 
@@ -117,5 +117,95 @@ fn a_browser_har_is_imported_redacted_with_operations_named() {
         entry.violations.iter().any(|v| v.starts_with("response: ")),
         "{:?}",
         entry.violations
+    );
+}
+
+#[test]
+fn base64_bodies_are_decoded_redacted_and_written_back_as_text() {
+    use base64::Engine as _;
+    let b64 = |text: &[u8]| base64::engine::general_purpose::STANDARD.encode(text);
+    let request_body = r#"{"programId":"prog_1","name":"A","email":"a@b.example","username":"a","password":"hunter2-live-secret"}"#;
+    let response_body = r#"{"id":"pn_1","token":"live-response-token"}"#;
+    // mitmproxy-style: the request body base64 too, wrapped over two lines.
+    let request_b64 = b64(request_body.as_bytes());
+    let (head, tail) = request_b64.split_at(40);
+    let entry = |post: Value, content: Value| {
+        json!({
+            "startedDateTime": "2026-01-01T00:00:00Z", "time": 5,
+            "request": {"method": "POST", "url": "https://api.dub.co/partners", "httpVersion": "HTTP/1.1",
+                "cookies": [], "headers": [], "queryString": [], "headersSize": -1, "bodySize": -1,
+                "postData": post},
+            "response": {"status": 201, "statusText": "Created", "httpVersion": "HTTP/1.1", "cookies": [],
+                "headers": [], "content": content, "redirectURL": "", "headersSize": -1, "bodySize": -1},
+            "cache": {}, "timings": {"send": 0, "wait": 5, "receive": 0}
+        })
+    };
+    let har = json!({"log": {"version": "1.2", "creator": {"name": "mitmproxy", "version": "11"}, "entries": [
+        entry(
+            json!({"mimeType": "application/json", "text": format!("{head}\n{tail}"), "encoding": "base64"}),
+            json!({"size": response_body.len(), "mimeType": "application/json", "text": b64(response_body.as_bytes()), "encoding": "base64"}),
+        ),
+        // A body that is not text stays base64, exactly.
+        entry(
+            json!({"mimeType": "application/octet-stream", "text": b64(&[0xff, 0xfe, 0x00]), "encoding": "base64"}),
+            json!({"size": 3, "mimeType": "application/json", "text": "not base64 at all!", "encoding": "base64"}),
+        ),
+    ]}});
+    let dir = temp_dir("base64");
+    let input = dir.join("mitm.har");
+    std::fs::write(&input, har.to_string()).unwrap();
+    let findings: Vec<String> = scan_file(&input, &har.to_string())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        findings.iter().any(|f| f.contains("body key password")),
+        "the lint looks inside base64 bodies: {findings:?}"
+    );
+    let out = dir.join("imported.har");
+    let (ok, text) = understudy(&[
+        "fixtures",
+        "import",
+        input.to_str().unwrap(),
+        "--vendor",
+        "dub",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    let written = std::fs::read_to_string(&out).unwrap();
+    for secret in ["hunter2-live-secret", "live-response-token", head, tail] {
+        assert!(!written.contains(secret), "{secret} survived the import");
+    }
+    let har = Har::parse(&written).unwrap();
+    let (first, second) = (&har.log.entries[0], &har.log.entries[1]);
+    let post = first.request.post_data.as_ref().unwrap();
+    assert_eq!(post.encoding, None, "written back as plain text");
+    let body: Value = serde_json::from_str(&post.text).expect("the decoded body is JSON");
+    assert_eq!(body["password"], "<redacted:dub-password:1>");
+    assert_eq!(body["programId"], "prog_1");
+    assert_eq!(first.response.content.encoding, None);
+    let answer: Value =
+        serde_json::from_str(first.response.content.text.as_deref().unwrap()).unwrap();
+    assert_eq!(answer["token"], "<redacted:dub-token:1>");
+    assert_eq!(first.operation_id.as_deref(), Some("createPartner"));
+    // The spec check saw the decoded body: the only request complaint is the extra password.
+    assert!(
+        !first.violations.iter().any(|v| v.contains("not JSON")),
+        "{:?}",
+        first.violations
+    );
+    let binary = second.request.post_data.as_ref().unwrap();
+    assert_eq!(
+        (binary.encoding.as_deref(), binary.bytes()),
+        (Some("base64"), Some(vec![0xff, 0xfe, 0x00]))
+    );
+    assert!(
+        second
+            .violations
+            .iter()
+            .any(|v| v == "response: body claims encoding \"base64\" but does not decode"),
+        "{:?}",
+        second.violations
     );
 }

@@ -1,6 +1,6 @@
 //! The recording proxy's wire behaviour against a hand-made upstream: bodies stream through
-//! before the upstream has finished, redirects are passed back rather than followed, and any
-//! method is forwarded.
+//! before the upstream has finished, redirects are passed back rather than followed, any
+//! method is forwarded, and a body that is not UTF-8 is kept as base64 and replayed exactly.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +12,11 @@ use axum::routing::{any, get};
 use understudy::VendorId;
 use understudy::fixtures::record::{RecordOptions, record};
 use understudy::fixtures::redact::RedactionRules;
+use understudy::fixtures::replay::{load, replay};
 use understudy::spec::SpecSet;
+
+/// A body that is not UTF-8: recorded as base64, replayed byte for byte.
+const BINARY: [u8; 4] = [0x00, 0x9f, 0x92, 0x96];
 
 type Release = Arc<Mutex<Option<tokio::sync::oneshot::Receiver<()>>>>;
 
@@ -47,6 +51,7 @@ async fn upstream(release: Release) -> String {
                 (StatusCode::FOUND, [(header::LOCATION, "/elsewhere")]).into_response()
             }),
         )
+        .route("/binary", get(|| async { Body::from(BINARY.to_vec()) }))
         .route(
             "/echo",
             any(|method: axum::http::Method, body: Bytes| async move {
@@ -73,9 +78,10 @@ async fn bodies_stream_redirects_pass_through_and_any_method_is_forwarded() {
         RecordOptions {
             vendor: VendorId::Dub,
             upstream,
-            out,
+            out: out.clone(),
             addr: "127.0.0.1:0".parse().unwrap(),
             rules: RedactionRules::default(),
+            upstream_ca: None,
         },
         Arc::new(SpecSet::embedded().unwrap()),
     )
@@ -123,9 +129,31 @@ async fn bodies_stream_redirects_pass_through_and_any_method_is_forwarded() {
         .unwrap();
     assert_eq!(echoed.text().await.unwrap(), "PURGE payload");
 
+    let binary = client
+        .get(format!("{}/binary", recording.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(&binary.bytes().await.unwrap()[..], BINARY);
+
     let har = recording.stop().await.unwrap();
     let entries = &har.log.entries;
-    assert_eq!(entries.len(), 3);
+    assert_eq!(entries.len(), 4);
+    let content = &entries[3].response.content;
+    assert_eq!(
+        (content.encoding.as_deref(), content.text.as_deref()),
+        (Some("base64"), Some("AJ+Slg=="))
+    );
+    let replaying = replay(load(&out).unwrap(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let replayed = client
+        .get(format!("{}/dub/binary", replaying.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(&replayed.bytes().await.unwrap()[..], BINARY);
+    replaying.stop().await.unwrap();
     assert_eq!(
         entries[0].response.content.text.as_deref(),
         Some("first,second")

@@ -193,6 +193,7 @@ async fn record_scenario(vendor: VendorId, test: &str) -> (PathBuf, Vec<(u16, St
             out: out.clone(),
             addr: loopback(),
             rules: RedactionRules::default(),
+            upstream_ca: None,
         },
         Arc::new(specs),
     )
