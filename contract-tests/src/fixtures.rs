@@ -115,6 +115,9 @@ impl RecordingBackend {
             out: case_file(&self.dir, self.vendor, case),
             addr: loopback(),
             rules: RedactionRules::default(),
+            // The harness's targets are the fake or a vendor's public HTTPS endpoint, which
+            // the built-in roots cover.
+            upstream_ca: None,
         };
         let recording = self
             .runtime
