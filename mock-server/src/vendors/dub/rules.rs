@@ -236,15 +236,8 @@ impl Rules<'_> {
         // Dub filters on partnerId only when the caller sent one.
         let partner_filter = body.get("partnerId").and_then(Value::as_str);
         let existing = state
-            .links()
-            .map(|(_, l)| l)
-            .find(|l| {
-                text(l, "workspaceId") == self.workspace.id
-                    && text(l, "programId") == target.program.id
-                    && partner_filter.is_none_or(|p| text(l, "partnerId") == p)
-                    && text(l, "url") == target.url
-            })
-            .cloned()
+            .links_to(&self.workspace.id, &target.program.id, &target.url)
+            .find(|l| partner_filter.is_none_or(|p| text(l, "partnerId") == p))
             .filter(|_| !self.world.mutant("dub.upsert-always-creates"));
         let Some(existing) = existing else {
             let link = self.build_link(&target, &enrollment, body)?;

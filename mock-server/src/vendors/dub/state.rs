@@ -37,7 +37,7 @@ pub struct Enrollment {
     pub status: String,
 }
 
-/// Everything Dub stores, as it is exported and imported.
+/// Everything Dub stores, as it is exported and imported (sorted by id, so exports diff well).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 struct Stored {
     partners: BTreeMap<String, Partner>,
@@ -45,17 +45,57 @@ struct Stored {
     links: BTreeMap<String, Map<String, Value>>,
 }
 
-/// Everything Dub stores. Links are kept as the JSON objects the API returns. Lookups by email,
-/// short link and enrolment go through indexes rebuilt on import, so a create costs the same
-/// with ten thousand partners as with ten; the indexes are never exported.
+/// A stored link: the JSON object the API returns, kept as its compact text (a link has some
+/// forty fields, and as a parsed map each costs an allocation or two: about four times the
+/// memory, and most of a create's time), with the fields the rules look links up by.
+#[derive(Clone, Debug, PartialEq)]
+struct StoredLink {
+    text: Box<str>,
+    short_link: (String, String),
+    external_id: Option<(String, String)>,
+    target: (String, String, String),
+}
+
+impl StoredLink {
+    fn new(link: &Map<String, Value>) -> Self {
+        let external = text(link, "externalId");
+        StoredLink {
+            text: serde_json::to_string(link)
+                .unwrap_or_default()
+                .into_boxed_str(),
+            short_link: (
+                text(link, "domain").to_ascii_lowercase(),
+                text(link, "key").to_string(),
+            ),
+            external_id: (!external.is_empty())
+                .then(|| (text(link, "workspaceId").to_string(), external.to_string())),
+            target: target_key(
+                text(link, "workspaceId"),
+                text(link, "programId"),
+                text(link, "url"),
+            ),
+        }
+    }
+
+    fn parse(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.text).unwrap_or_default()
+    }
+}
+
+/// Everything Dub stores. Lookups by email, short link, external id, link target and
+/// enrolment go through indexes rebuilt on import, so a create costs the same with a hundred
+/// thousand partners as with ten; the indexes are never exported.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(from = "Stored", into = "Stored")]
 pub struct DubState {
-    partners: BTreeMap<String, Partner>,
+    partners: HashMap<String, Partner>,
     enrollments: Vec<Enrollment>,
-    links: BTreeMap<String, Map<String, Value>>,
+    links: HashMap<String, StoredLink>,
     by_email: HashMap<String, String>,
     by_short_link: HashMap<(String, String), String>,
+    by_external_id: HashMap<(String, String), String>,
+    /// Link ids per (workspace, program, URL), in creation order: what the upsert looks for.
+    by_target: HashMap<(String, String, String), Vec<String>>,
     by_partner: HashMap<(String, String), usize>,
     by_tenant: HashMap<(String, String), usize>,
 }
@@ -79,9 +119,13 @@ impl From<Stored> for DubState {
 impl From<DubState> for Stored {
     fn from(state: DubState) -> Self {
         Stored {
-            partners: state.partners,
+            partners: state.partners.into_iter().collect(),
             enrollments: state.enrollments,
-            links: state.links,
+            links: state
+                .links
+                .into_iter()
+                .map(|(id, link)| (id, link.parse()))
+                .collect(),
         }
     }
 }
@@ -112,18 +156,34 @@ impl DubState {
         self.enrollments.push(enrollment);
     }
 
-    /// Stores (or replaces) the link `id`, keeping the short-link index in step.
+    /// Stores (or replaces) the link `id`, keeping the indexes in step.
     pub fn insert_link(&mut self, id: String, link: Map<String, Value>) {
-        if let Some(old) = self.links.get(&id) {
-            self.by_short_link.remove(&short_link_key(old));
+        let stored = StoredLink::new(&link);
+        if let Some(old) = self.links.remove(&id) {
+            self.by_short_link.remove(&old.short_link);
+            if let Some(external) = &old.external_id {
+                self.by_external_id.remove(external);
+            }
+            if let Some(ids) = self.by_target.get_mut(&old.target) {
+                ids.retain(|other| *other != id);
+            }
         }
-        self.by_short_link.insert(short_link_key(&link), id.clone());
-        self.links.insert(id, link);
+        self.by_short_link
+            .insert(stored.short_link.clone(), id.clone());
+        if let Some(external) = &stored.external_id {
+            self.by_external_id.insert(external.clone(), id.clone());
+        }
+        // Kept in id order, so which of several matching links an upsert finds does not
+        // depend on the order they were created or imported in.
+        let ids = self.by_target.entry(stored.target.clone()).or_default();
+        let at = ids.partition_point(|other| *other < id);
+        ids.insert(at, id.clone());
+        self.links.insert(id, stored);
     }
 
     /// The stored link `id`.
-    pub fn link(&self, id: &str) -> Option<&Map<String, Value>> {
-        self.links.get(id)
+    pub fn link(&self, id: &str) -> Option<Map<String, Value>> {
+        self.links.get(id).map(StoredLink::parse)
     }
 
     /// The partner with this email.
@@ -154,28 +214,34 @@ impl DubState {
             .map(String::as_str)
     }
 
-    /// The id of the link in `workspace_id` with this external id, if any. (A scan: only links
-    /// sent with an external id ask.)
+    /// The id of the link in `workspace_id` with this external id, if any.
     pub fn link_by_external_id(&self, workspace_id: &str, external_id: &str) -> Option<&str> {
-        self.links
-            .iter()
-            .find(|(_, l)| {
-                text(l, "workspaceId") == workspace_id && text(l, "externalId") == external_id
-            })
-            .map(|(id, _)| id.as_str())
+        self.by_external_id
+            .get(&(workspace_id.to_string(), external_id.to_string()))
+            .map(String::as_str)
     }
 
-    /// Every link, by id.
-    pub fn links(&self) -> impl Iterator<Item = (&String, &Map<String, Value>)> {
-        self.links.iter()
+    /// The links of `program_id` in `workspace_id` pointing at exactly `url`, in id order.
+    pub fn links_to(
+        &self,
+        workspace_id: &str,
+        program_id: &str,
+        url: &str,
+    ) -> impl Iterator<Item = Map<String, Value>> + '_ {
+        self.by_target
+            .get(&target_key(workspace_id, program_id, url))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.link(id))
     }
 }
 
-/// The short-link index key: the domain (case-insensitive, as Dub compares it) and the key.
-fn short_link_key(link: &Map<String, Value>) -> (String, String) {
+/// The upsert index key: a link's workspace, program and destination URL.
+fn target_key(workspace_id: &str, program_id: &str, url: &str) -> (String, String, String) {
     (
-        text(link, "domain").to_ascii_lowercase(),
-        text(link, "key").to_string(),
+        workspace_id.to_string(),
+        program_id.to_string(),
+        url.to_string(),
     )
 }
 
