@@ -236,8 +236,12 @@ impl Rules<'_> {
         // Dub filters on partnerId only when the caller sent one.
         let partner_filter = body.get("partnerId").and_then(Value::as_str);
         let existing = state
-            .links_to(&self.workspace.id, &target.program.id, &target.url)
-            .find(|l| partner_filter.is_none_or(|p| text(l, "partnerId") == p))
+            .first_link_to(
+                &self.workspace.id,
+                &target.program.id,
+                &target.url,
+                partner_filter,
+            )
             .filter(|_| !self.world.mutant("dub.upsert-always-creates"));
         let Some(existing) = existing else {
             let link = self.build_link(&target, &enrollment, body)?;
