@@ -45,6 +45,9 @@ struct Stored {
     links: BTreeMap<String, Map<String, Value>>,
 }
 
+/// Where a link points: its workspace, program and destination URL.
+type Target = (String, String, String);
+
 /// A stored link: the JSON object the API returns, kept as its compact text (a link has some
 /// forty fields, and as a parsed map each costs an allocation or two: about four times the
 /// memory, and most of a create's time), with the fields the rules look links up by.
@@ -53,7 +56,7 @@ struct StoredLink {
     text: Box<str>,
     short_link: (String, String),
     external_id: Option<(String, String)>,
-    target: (String, String, String),
+    target: Target,
     partner_id: String,
 }
 
@@ -101,9 +104,9 @@ pub struct DubState {
     by_external_id: BTreeMap<(String, String), String>,
     /// Link ids per (workspace, program, URL), in id order: what the upsert looks for. Every
     /// partner link of a program usually points at the program's URL, so these sets are large.
-    by_target: BTreeMap<(String, String, String), BTreeSet<String>>,
+    by_target: BTreeMap<Target, BTreeSet<String>>,
     /// The same per partner, for an upsert that names its partner.
-    by_partner_target: BTreeMap<((String, String, String), String), BTreeSet<String>>,
+    by_partner_target: BTreeMap<(Target, String), BTreeSet<String>>,
     by_partner: BTreeMap<(String, String), usize>,
     by_tenant: BTreeMap<(String, String), usize>,
 }
@@ -259,7 +262,7 @@ impl DubState {
 }
 
 /// The upsert index key: a link's workspace, program and destination URL.
-fn target_key(workspace_id: &str, program_id: &str, url: &str) -> (String, String, String) {
+fn target_key(workspace_id: &str, program_id: &str, url: &str) -> Target {
     (
         workspace_id.to_string(),
         program_id.to_string(),
