@@ -241,11 +241,14 @@ impl Journal {
         if capacity == 0 {
             return;
         }
-        while entries.len() >= capacity {
-            entries.pop_back();
-        }
+        // The evicted entry is dropped after the lock is released: freeing its header maps
+        // and bodies is most of the cost of recording.
+        let evicted = (entries.len() >= capacity).then(|| entries.pop_back());
+        entries.truncate(capacity.saturating_sub(1));
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         entries.push_front((id, record));
+        drop(entries);
+        drop(evicted);
     }
 
     /// Entries matching `filter`, newest first.
