@@ -260,7 +260,7 @@ async fn put_faults(
 ) -> Result<StatusCode, AdminError> {
     let rules: Vec<FaultRule> = body(rules)?;
     for rule in &rules {
-        check_fault(&app, rule)?;
+        rule.check(&app.specs).map_err(AdminError::BadRequest)?;
     }
     app.faults.set(rules);
     Ok(StatusCode::NO_CONTENT)
@@ -268,40 +268,6 @@ async fn put_faults(
 
 /// A rule must name a real operation and a status that operation (or, vendor-wide, at least
 /// one of the vendor's operations) documents.
-fn check_fault(app: &App, rule: &FaultRule) -> Result<(), AdminError> {
-    let spec = app.specs.vendor(rule.vendor);
-    let ops: Vec<_> = spec
-        .operations
-        .iter()
-        .filter(|op| {
-            rule.operation
-                .as_deref()
-                .is_none_or(|o| o == op.operation_id)
-        })
-        .collect();
-    if ops.is_empty() {
-        return Err(AdminError::BadRequest(format!(
-            "{} has no operation {:?}",
-            rule.vendor,
-            rule.operation.as_deref().unwrap_or_default()
-        )));
-    }
-    if let Some(status) = rule.status
-        && !ops
-            .iter()
-            .any(|op| op.documented_statuses().contains(&status))
-    {
-        return Err(AdminError::BadRequest(format!(
-            "status {status} is not documented for {}",
-            rule.operation.as_deref().unwrap_or(rule.vendor.name())
-        )));
-    }
-    if !(0.0..=1.0).contains(&rule.rate) {
-        return Err(AdminError::BadRequest("rate must be within 0.0–1.0".into()));
-    }
-    Ok(())
-}
-
 async fn delete_faults(State(app): State<Arc<App>>) -> StatusCode {
     app.faults.set(Vec::new());
     StatusCode::NO_CONTENT

@@ -12,6 +12,7 @@ use axum::http::HeaderValue;
 use serde::{Deserialize, Serialize};
 
 use crate::VendorId;
+use crate::spec::SpecSet;
 
 /// The request header a client uses to stage a fault for one request.
 pub const PREFER_HEADER: &str = "prefer";
@@ -91,6 +92,45 @@ pub struct FaultRule {
 
 fn always() -> f64 {
     1.0
+}
+
+impl FaultRule {
+    /// Whether the rule can ever apply: its operation exists, its status is one the operation
+    /// (or one of the vendor's operations) documents, and its rate is a share. The admin API
+    /// refuses a rule that fails this, and so does start-up for the configuration's rules.
+    pub fn check(&self, specs: &SpecSet) -> Result<(), String> {
+        let ops: Vec<_> = specs
+            .vendor(self.vendor)
+            .operations
+            .iter()
+            .filter(|op| {
+                self.operation
+                    .as_deref()
+                    .is_none_or(|o| o == op.operation_id)
+            })
+            .collect();
+        if ops.is_empty() {
+            return Err(format!(
+                "{} has no operation {:?}",
+                self.vendor,
+                self.operation.as_deref().unwrap_or_default()
+            ));
+        }
+        if let Some(status) = self.status
+            && !ops
+                .iter()
+                .any(|op| op.documented_statuses().contains(&status))
+        {
+            return Err(format!(
+                "status {status} is not documented for {}",
+                self.operation.as_deref().unwrap_or(self.vendor.name())
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.rate) {
+            return Err("rate must be within 0.0–1.0".into());
+        }
+        Ok(())
+    }
 }
 
 /// What to do to one request.

@@ -27,6 +27,14 @@ pub enum StartError {
     /// The configuration did not load.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A fault rule in the configuration can never apply (see [`crate::faults::FaultRule::check`]).
+    #[error("configuration: fault rule {index}: {reason}")]
+    Fault {
+        /// The rule's position in `faults`, from 0.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The listener could not bind.
     #[error("binding {addr}: {source}")]
     Bind {
@@ -70,6 +78,10 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         Some(dir) => SpecSet::from_dir(dir)?,
         None => SpecSet::embedded()?,
     };
+    for (index, rule) in options.config.faults.iter().enumerate() {
+        rule.check(&specs)
+            .map_err(|reason| StartError::Fault { index, reason })?;
+    }
     let world = World::new(options.config.seed);
     let vendors = build(&options.config, &world);
     let limiter = Arc::new(

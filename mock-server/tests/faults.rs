@@ -80,6 +80,36 @@ async fn an_undocumented_status_is_not_forced() {
 }
 
 #[tokio::test]
+async fn a_configured_fault_that_can_never_apply_stops_the_start() {
+    for (rules, expected) in [
+        (
+            "[{vendor: dub, operation: createPartner, status: 418}]",
+            "fault rule 0: status 418 is not documented for createPartner",
+        ),
+        (
+            "[{vendor: dub, status: 500}, {vendor: enhance, operation: noSuchOperation}]",
+            "fault rule 1: enhance has no operation \"noSuchOperation\"",
+        ),
+        (
+            "[{vendor: confluent, status: 500, rate: 1.5}]",
+            "fault rule 0: rate must be within",
+        ),
+    ] {
+        let config = understudy::config::Config::with_overrides(&format!("faults: {rules}"))
+            .expect("the YAML itself is well formed");
+        let error = understudy::server::start(understudy::server::Options {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            config,
+            ..understudy::server::Options::default()
+        })
+        .await
+        .err()
+        .expect("the fake refuses to start");
+        assert!(error.to_string().contains(expected), "{rules}: {error}");
+    }
+}
+
+#[tokio::test]
 async fn configured_error_rates_are_reproducible_across_runs() {
     let config =
         "faults: [{vendor: dub, operation: createPartner, status: 500, rate: 0.5, seed: 11}]";
