@@ -1,6 +1,7 @@
 //! Request validation: the stage that reads parameters and body as the operation declares them
 //! and rejects anything its schemas do not accept.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use axum::http::{HeaderMap, header};
@@ -10,14 +11,13 @@ use super::Rejection;
 use crate::spec::{Operation, ParamLocation, Place, Violation};
 
 /// A request that passed validation: parameters are typed JSON values, the body is parsed.
+/// (Headers are read from the handler's `Context`, not copied here.)
 #[derive(Clone, Debug, Default)]
 pub struct ValidatedRequest {
     /// Path parameters by name.
     pub path: BTreeMap<String, Value>,
     /// Declared query parameters that were sent, by name.
     pub query: BTreeMap<String, Value>,
-    /// The raw request headers.
-    pub headers: HeaderMap,
     /// The parsed JSON body, when one was sent.
     pub body: Option<Value>,
 }
@@ -59,19 +59,13 @@ pub struct RawRequest<'a> {
 
 /// Validates a request against its operation.
 pub fn validate(op: &Operation, raw: RawRequest<'_>) -> Result<ValidatedRequest, Rejection> {
-    let query_pairs: Vec<(String, String)> = raw
+    // Borrowed where nothing needed decoding, which is nearly always.
+    let query_pairs: Vec<(Cow<str>, Cow<str>)> = raw
         .query
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).collect())
         .unwrap_or_default();
     let cookies = cookies(raw.headers);
-    let mut out = ValidatedRequest {
-        headers: raw.headers.clone(),
-        ..Default::default()
-    };
+    let mut out = ValidatedRequest::default();
     let mut violations = Vec::new();
 
     for param in &op.parameters {
@@ -88,8 +82,8 @@ pub fn validate(op: &Operation, raw: RawRequest<'_>) -> Result<ValidatedRequest,
                 Place::Query,
                 query_pairs
                     .iter()
-                    .filter(|(k, _)| *k == param.name)
-                    .map(|(_, v)| v.as_str())
+                    .filter(|(k, _)| *k == param.name.as_str())
+                    .map(|(_, v)| v.as_ref())
                     .collect(),
             ),
             ParamLocation::Header => (

@@ -121,7 +121,7 @@ impl Vendor for CloudCockpit {
         let Some(token) = self.token(&caller.credential) else {
             return CloudCockpitError::unauthorized(true).reply(cx, self.echo_correlation());
         };
-        let Some(tenant) = request
+        let Some(tenant) = cx
             .headers
             .get(errors::TENANT_HEADER)
             .and_then(|v| v.to_str().ok())
