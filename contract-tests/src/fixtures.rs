@@ -213,15 +213,8 @@ impl ReplayBackend {
     /// cases ran than were recorded (the run was not the recorded one).
     fn check_finished(&self) -> Result<(), BackendError> {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        let unused = self.finish_case(&mut current.0);
-        if !unused.is_empty() {
-            return Err(BackendError::Fixtures(format!(
-                "{}: case {} left recorded exchanges unused: {}",
-                self.name,
-                current.1,
-                unused.join(", ")
-            )));
-        }
+        let (case, number) = &mut *current;
+        self.end_case(case, *number)?;
         if current.1 < self.files.len() {
             return Err(BackendError::Fixtures(format!(
                 "{}: {} cases were recorded, {} replayed",
@@ -233,15 +226,26 @@ impl ReplayBackend {
         Ok(())
     }
 
-    /// Stops the current case's server; a recorded exchange it never served means the run
-    /// took another path than the recording, which is an error.
-    fn finish_case(&self, current: &mut Option<(Replaying, HttpBackend)>) -> Vec<String> {
+    /// Stops case `number`'s server; a recorded exchange it never served means the run took
+    /// another path than the recording, which is an error.
+    fn end_case(
+        &self,
+        current: &mut Option<(Replaying, HttpBackend)>,
+        number: usize,
+    ) -> Result<(), BackendError> {
         let Some((replaying, _)) = current.take() else {
-            return Vec::new();
+            return Ok(());
         };
         let unused = replaying.unused();
         let _ = self.runtime.block_on(replaying.stop());
-        unused
+        if unused.is_empty() {
+            return Ok(());
+        }
+        Err(BackendError::Fixtures(format!(
+            "{}: case {number} left recorded exchanges unused: {}",
+            self.name,
+            unused.join(", ")
+        )))
     }
 
     fn start_case(&self, case: usize) -> Result<(Replaying, HttpBackend), BackendError> {
@@ -287,15 +291,8 @@ impl Backend for ReplayBackend {
 
     fn reset(&self) -> Result<(), BackendError> {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        let unused = self.finish_case(&mut current.0);
-        if !unused.is_empty() {
-            return Err(BackendError::Fixtures(format!(
-                "{}: case {} left recorded exchanges unused: {}",
-                self.name,
-                current.1,
-                unused.join(", ")
-            )));
-        }
+        let (case, number) = &mut *current;
+        self.end_case(case, *number)?;
         current.1 += 1;
         current.0 = Some(self.start_case(current.1)?);
         Ok(())
@@ -312,7 +309,9 @@ impl Backend for ReplayBackend {
 
 impl Drop for ReplayBackend {
     fn drop(&mut self) {
+        // Only the server is stopped here: unused exchanges were reported by `finish`.
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        self.finish_case(&mut current.0);
+        let (case, number) = &mut *current;
+        let _ = self.end_case(case, *number);
     }
 }

@@ -24,6 +24,22 @@ fn understudy(args: &[&str]) -> (bool, String) {
     (output.status.success(), text)
 }
 
+/// Runs `understudy fixtures import` on `input` as Dub's traffic and returns the written HAR.
+fn import_dub(input: &std::path::Path, dir: &std::path::Path) -> String {
+    let out = dir.join("imported.har");
+    let (ok, text) = understudy(&[
+        "fixtures",
+        "import",
+        input.to_str().unwrap(),
+        "--vendor",
+        "dub",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    std::fs::read_to_string(&out).unwrap()
+}
+
 #[test]
 fn lint_passes_the_committed_fixtures_and_fails_a_leaked_key() {
     let (ok, text) = understudy(&["fixtures", "lint"]);
@@ -77,18 +93,7 @@ fn a_browser_har_is_imported_redacted_with_operations_named() {
     }});
     let input = dir.join("browser.har");
     std::fs::write(&input, browser.to_string()).unwrap();
-    let out = dir.join("imported.har");
-    let (ok, text) = understudy(&[
-        "fixtures",
-        "import",
-        input.to_str().unwrap(),
-        "--vendor",
-        "dub",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(ok, "{text}");
-    let written = std::fs::read_to_string(&out).unwrap();
+    let written = import_dub(&input, &dir);
     for secret in [
         "dub_live_4f9a8b7c6d5e",
         "live-cookie-value",
@@ -96,7 +101,7 @@ fn a_browser_har_is_imported_redacted_with_operations_named() {
     ] {
         assert!(!written.contains(secret), "{secret} survived the import");
     }
-    assert_eq!(scan_file(&out, &written), vec![]);
+    assert_eq!(scan_file(&dir.join("imported.har"), &written), vec![]);
     let har = Har::parse(&written).unwrap();
     let entry = &har.log.entries[0];
     assert_eq!(
@@ -162,18 +167,7 @@ fn base64_bodies_are_decoded_redacted_and_written_back_as_text() {
         findings.iter().any(|f| f.contains("body key password")),
         "the lint looks inside base64 bodies: {findings:?}"
     );
-    let out = dir.join("imported.har");
-    let (ok, text) = understudy(&[
-        "fixtures",
-        "import",
-        input.to_str().unwrap(),
-        "--vendor",
-        "dub",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(ok, "{text}");
-    let written = std::fs::read_to_string(&out).unwrap();
+    let written = import_dub(&input, &dir);
     for secret in ["hunter2-live-secret", "live-response-token", head, tail] {
         assert!(!written.contains(secret), "{secret} survived the import");
     }
