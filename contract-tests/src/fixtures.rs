@@ -134,13 +134,7 @@ impl Backend for RecordingBackend {
     }
 
     fn send(&self, request: &Request) -> Result<Exchange, BackendError> {
-        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if current.0.is_none() {
-            current.1 += 1;
-            current.0 = Some(self.start_case(current.1)?);
-        }
-        let (_, client) = current.0.as_ref().expect("started above");
-        client.send(request)
+        send_in_case(&self.current, |case| self.start_case(case), request)
     }
 
     fn reset(&self) -> Result<(), BackendError> {
@@ -273,13 +267,7 @@ impl Backend for ReplayBackend {
     }
 
     fn send(&self, request: &Request) -> Result<Exchange, BackendError> {
-        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if current.0.is_none() {
-            current.1 += 1;
-            current.0 = Some(self.start_case(current.1)?);
-        }
-        let (_, client) = current.0.as_ref().expect("started above");
-        let exchange = client.send(request)?;
+        let exchange = send_in_case(&self.current, |case| self.start_case(case), request)?;
         if exchange.headers.contains_key(NO_MATCH_HEADER) {
             return Err(BackendError::NoMatch {
                 backend: self.name.clone(),
@@ -314,4 +302,20 @@ impl Drop for ReplayBackend {
         let (case, number) = &mut *current;
         let _ = self.end_case(case, *number);
     }
+}
+
+/// Sends `request` through the running case's client, first starting the next case (numbered
+/// from 1) when none is running: a case's server starts with its first request.
+fn send_in_case<S>(
+    current: &Mutex<(Option<(S, HttpBackend)>, usize)>,
+    start: impl FnOnce(usize) -> Result<(S, HttpBackend), BackendError>,
+    request: &Request,
+) -> Result<Exchange, BackendError> {
+    let mut current = current.lock().unwrap_or_else(|p| p.into_inner());
+    if current.0.is_none() {
+        current.1 += 1;
+        current.0 = Some(start(current.1)?);
+    }
+    let (_, client) = current.0.as_ref().expect("started above");
+    client.send(request)
 }
