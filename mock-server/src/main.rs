@@ -10,6 +10,12 @@ use understudy::VendorId;
 use understudy::config::{Config, DEFAULT_CONFIG};
 use understudy::fixtures::drift::drift;
 use understudy::fixtures::har::Har;
+
+/// mimalloc rather than glibc's allocator: a stateful create allocates a few hundred small
+/// objects, and in the benchmark's profile glibc's malloc and free were a quarter of the
+/// server's time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use understudy::fixtures::import::import;
 use understudy::fixtures::record::{RecordOptions, record};
 use understudy::fixtures::redact::RedactionRules;
