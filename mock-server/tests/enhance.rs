@@ -1174,3 +1174,40 @@ async fn reset_restores_the_seeded_world_and_export_import_round_trips() {
     assert_eq!(export(&fake), changed);
     assert_eq!(reseller_usage(&fake).await["websites"], 4);
 }
+
+#[tokio::test]
+async fn a_remembered_listing_order_never_outlives_the_state_it_was_computed_on() {
+    let fake = Fake::start().await;
+    let store = fake.running.app.vendors[&VendorId::Enhance].state();
+    let sorted = "?sortBy=name&sortOrder=desc";
+    let seeded = names(&customers(&fake, MO, sorted).await);
+
+    // A create appends: the next listing includes it.
+    assert_eq!(create_customer(&fake, MO, "Zed Zone").await.0, 201);
+    let after_create = names(&customers(&fake, MO, sorted).await);
+    assert_eq!(after_create[0], "Zed Zone");
+    assert_eq!(after_create.len(), seeded.len() + 1);
+
+    // Reset, then a different create: the same number of organisations as before, other content.
+    store.reset();
+    assert_eq!(names(&customers(&fake, MO, sorted).await), seeded);
+    assert_eq!(create_customer(&fake, MO, "Aardvark Apps").await.0, 201);
+    let after_reset = names(&customers(&fake, MO, sorted).await);
+    assert!(
+        !after_reset.contains(&"Zed Zone".to_string()),
+        "{after_reset:?}"
+    );
+    assert_eq!(
+        after_reset.last().map(String::as_str),
+        Some("Aardvark Apps")
+    );
+
+    // An import of the state that had Zed Zone brings its order back.
+    let with_aardvark = export(&fake);
+    let mut with_zed = with_aardvark.clone();
+    let orgs = with_zed["orgs"].as_array_mut().unwrap();
+    let last = orgs.len() - 1;
+    orgs[last]["name"] = json!("Zed Zone");
+    store.import(with_zed).unwrap();
+    assert_eq!(names(&customers(&fake, MO, sorted).await)[0], "Zed Zone");
+}

@@ -5,6 +5,7 @@
 //! `{code, detail, message}`.
 
 mod errors;
+mod listing_cache;
 mod rules;
 mod state;
 

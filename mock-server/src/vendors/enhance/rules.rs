@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::Role;
 use super::errors::EnhanceError;
+use super::listing_cache::ListingKey;
 use super::state::{ACTIVE, DELETED, EnhanceState, Org, Subscription, UsedResource};
 use crate::vendors::World;
 
@@ -87,61 +88,45 @@ impl Rules<'_> {
         let status = query.get("status").and_then(Value::as_str);
         // A planId beyond 64 bits names no plan: it filters everything out.
         let plan_id = query.get("planId").map(Value::as_i64);
-        let on_plan: Option<HashSet<&str>> = plan_id.map(|plan| {
-            state
-                .subscriptions
-                .iter()
-                .filter(|s| {
-                    s.status == ACTIVE && plan.is_some_and(|p| i64::try_from(s.plan_id) == Ok(p))
-                })
-                .map(|s| s.subscriber_id.as_str())
-                .collect()
-        });
-        // Whether org_id is a reseller is not checked (as orchd documents): an organisation
-        // that sells nothing has no customers, so its page is simply empty. Direct customers
-        // (the default) need no walk of the tree.
-        let depths = (max_depth > 1).then(|| state.depths_below(org_id));
-        let below = |o: &Org| match &depths {
-            Some(depths) => depths.get(o.id.as_str()).is_some_and(|d| *d <= max_depth),
-            None => max_depth == 1 && o.parent_id.as_deref() == Some(org_id),
-        };
         let sort_by = query.get("sortBy").and_then(Value::as_str);
-        let counts =
-            (sort_by == Some("subscriptionsCount")).then(|| state.active_subscription_counts());
-        // Sort keys are borrowed and computed once per match, so no comparison allocates or
-        // parses; the creation index breaks ties, which makes the order total.
-        let keyed: Vec<(SortKey, usize, &Org)> = state
-            .orgs
+        let key = ListingKey {
+            org_id: org_id.to_string(),
+            sort_by: sort_by.map(str::to_string),
+            descending: self.descending(query),
+            status: status.map(str::to_string),
+            plan_id,
+            max_depth,
+        };
+        // The whole order is computed once per state and query shape; paging through it then
+        // costs only the page.
+        let lengths = (state.orgs.len(), state.subscriptions.len());
+        let order = state
+            .listings
+            .order(key.clone(), lengths, || customer_order(state, &key));
+        let offset = query.get("offset").map(count).unwrap_or(0);
+        let limit = query.get("limit").map(count).unwrap_or(usize::MAX);
+        let items: Vec<Value> = order
             .iter()
-            .enumerate()
-            .filter(|(_, o)| below(o))
-            .filter(|(_, o)| status.is_none_or(|s| o.status == s))
-            .filter(|(_, o)| {
-                on_plan
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(o.id.as_str()))
-            })
-            .map(|(i, o)| (SortKey::of(o, sort_by, counts.as_ref()), i, o))
+            .skip(offset)
+            .take(limit)
+            .map(|&i| org_json(state, &state.orgs[i]))
             .collect();
-        let total = keyed.len();
-        let page = self.top(
-            keyed,
-            |(ka, ia, _), (kb, ib, _)| ka.cmp(kb).then(ia.cmp(ib)),
-            query,
-        );
-        // Only the page is rendered: a thousand JSON objects per request would dominate.
-        let items: Vec<Value> = page.iter().map(|(_, _, o)| org_json(state, o)).collect();
-        Ok(self.page_json(items, total))
+        Ok(self.page_json(items, order.len()))
     }
 
     /// The `offset`/`limit` window of `items` in the listing's order: ascending by `compare`,
     /// reversed for `sortOrder=desc` unless the `sort-order-ignored` mutant is active.
     fn top<T>(&self, items: Vec<T>, compare: impl Fn(&T, &T) -> Ordering, query: &Query) -> Vec<T> {
-        let descending = query.get("sortOrder").and_then(Value::as_str) == Some("desc")
-            && !self.world.mutant("enhance.sort-order-ignored");
         let offset = query.get("offset").map(count).unwrap_or(0);
         let limit = query.get("limit").map(count).unwrap_or(usize::MAX);
-        window(items, compare, descending, offset, limit)
+        window(items, compare, self.descending(query), offset, limit)
+    }
+
+    /// Whether the listing is in reverse: `sortOrder=desc`, unless the `sort-order-ignored`
+    /// mutant is active.
+    fn descending(&self, query: &Query) -> bool {
+        query.get("sortOrder").and_then(Value::as_str) == Some("desc")
+            && !self.world.mutant("enhance.sort-order-ignored")
     }
 
     /// `GET /orgs/{org_id}/customers/{customer_org_id}/subscriptions`.
@@ -479,6 +464,53 @@ fn subscription_json(state: &EnhanceState, sub: &Subscription) -> Value {
         out["dedicatedServers"] = Value::Object(servers);
     }
     out
+}
+
+/// Every customer `key` lists, in the listing's order, as indices into the organisations.
+fn customer_order(state: &EnhanceState, key: &ListingKey) -> Vec<usize> {
+    let org_id = key.org_id.as_str();
+    let on_plan: Option<HashSet<&str>> = key.plan_id.map(|plan| {
+        state
+            .subscriptions
+            .iter()
+            .filter(|s| {
+                s.status == ACTIVE && plan.is_some_and(|p| i64::try_from(s.plan_id) == Ok(p))
+            })
+            .map(|s| s.subscriber_id.as_str())
+            .collect()
+    });
+    // Whether org_id is a reseller is not checked (as orchd documents): an organisation that
+    // sells nothing has no customers, so its page is simply empty. Direct customers (the
+    // default) need no walk of the tree.
+    let depths = (key.max_depth > 1).then(|| state.depths_below(org_id));
+    let below = |o: &Org| match &depths {
+        Some(depths) => depths
+            .get(o.id.as_str())
+            .is_some_and(|d| *d <= key.max_depth),
+        None => key.max_depth == 1 && o.parent_id.as_deref() == Some(org_id),
+    };
+    let sort_by = key.sort_by.as_deref();
+    let counts =
+        (sort_by == Some("subscriptionsCount")).then(|| state.active_subscription_counts());
+    // Sort keys are borrowed and computed once per match, so no comparison allocates or
+    // parses; the creation index breaks ties, which makes the order total.
+    let keyed: Vec<(SortKey, usize)> = state
+        .orgs
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| below(o))
+        .filter(|(_, o)| key.status.as_deref().is_none_or(|s| o.status == s))
+        .filter(|(_, o)| {
+            on_plan
+                .as_ref()
+                .is_none_or(|ids| ids.contains(o.id.as_str()))
+        })
+        .map(|(i, o)| (SortKey::of(o, sort_by, counts.as_ref()), i))
+        .collect();
+    window(keyed, |a, b| a.cmp(b), key.descending, 0, usize::MAX)
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect()
 }
 
 /// Items `offset..offset + limit` in `compare`'s order (reversed when `descending`), found

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::listing_cache::ListingCache;
+
 /// The status of a live organisation or subscription.
 pub const ACTIVE: &str = "active";
 /// The status of a deleted organisation or subscription.
@@ -175,6 +177,9 @@ pub struct EnhanceState {
     pub servers: Vec<Server>,
     /// Subscriptions in creation (id) order.
     pub subscriptions: Vec<Subscription>,
+    /// Customer-listing orders already computed on this value (never exported).
+    #[serde(skip)]
+    pub listings: ListingCache,
 }
 
 impl crate::vendors::Resources for EnhanceState {
@@ -224,6 +229,7 @@ impl EnhanceState {
             plans,
             servers,
             subscriptions,
+            listings: ListingCache::default(),
         }
     }
 
