@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, Method};
@@ -219,7 +219,9 @@ pub struct Filter {
 /// The bounded journal.
 #[derive(Debug)]
 pub struct Journal {
-    capacity: Mutex<usize>,
+    /// Read on every request; changed only under the `entries` lock, so the ring never holds
+    /// more than it says.
+    capacity: AtomicUsize,
     entries: Mutex<VecDeque<(u64, Record)>>,
     next_id: AtomicU64,
 }
@@ -228,7 +230,7 @@ impl Journal {
     /// A journal keeping the last `capacity` exchanges (0 keeps none).
     pub fn new(capacity: usize) -> Self {
         Journal {
-            capacity: Mutex::new(capacity),
+            capacity: AtomicUsize::new(capacity),
             entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
             next_id: AtomicU64::new(1),
         }
@@ -236,15 +238,18 @@ impl Journal {
 
     /// Stores `record` under the next id, evicting the oldest when full.
     pub fn record(&self, record: Record) {
-        let capacity = *self.capacity.lock().unwrap_or_else(|p| p.into_inner());
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let capacity = self.capacity.load(Ordering::Relaxed);
         if capacity == 0 {
             return;
         }
         // The evicted entry is dropped after the lock is released: freeing its header maps
         // and bodies is most of the cost of recording.
-        let evicted = (entries.len() >= capacity).then(|| entries.pop_back());
-        entries.truncate(capacity.saturating_sub(1));
+        let evicted = if entries.len() >= capacity {
+            entries.pop_back()
+        } else {
+            None
+        };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         entries.push_front((id, record));
         drop(entries);
@@ -280,16 +285,14 @@ impl Journal {
 
     /// The configured capacity.
     pub fn capacity(&self) -> usize {
-        *self.capacity.lock().unwrap_or_else(|p| p.into_inner())
+        self.capacity.load(Ordering::Relaxed)
     }
 
     /// Changes the capacity, dropping the oldest entries beyond it.
     pub fn set_capacity(&self, capacity: usize) {
-        *self.capacity.lock().unwrap_or_else(|p| p.into_inner()) = capacity;
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .truncate(capacity);
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        self.capacity.store(capacity, Ordering::Relaxed);
+        entries.truncate(capacity);
     }
 
     /// Forgets every entry.
