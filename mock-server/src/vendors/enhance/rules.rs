@@ -263,15 +263,7 @@ impl Rules<'_> {
             vendor_id: org_id.to_string(),
             status: ACTIVE.into(),
             friendly_name,
-            resources: plan
-                .resources
-                .iter()
-                .map(|r| UsedResource {
-                    name: r.name.clone(),
-                    total: r.total,
-                    usage: 0,
-                })
-                .collect(),
+            resources: plan.subscribed_resources(|_| 0),
             dedicated_servers: servers,
         });
         Ok(json!({ "id": id }))

@@ -90,6 +90,20 @@ pub struct Plan {
     pub redis_allowed: bool,
 }
 
+impl Plan {
+    /// A new subscription's resources: what the plan sells, each with `usage(name)` used.
+    pub fn subscribed_resources(&self, usage: impl Fn(&str) -> u64) -> Vec<UsedResource> {
+        self.resources
+            .iter()
+            .map(|r| UsedResource {
+                name: r.name.clone(),
+                total: r.total,
+                usage: usage(&r.name),
+            })
+            .collect()
+    }
+}
+
 /// One resource a plan sells.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -212,14 +226,7 @@ impl EnhanceState {
                         .clone()
                         .unwrap_or_else(|| plan.name.clone()),
                     resources: plan
-                        .resources
-                        .iter()
-                        .map(|r| UsedResource {
-                            name: r.name.clone(),
-                            total: r.total,
-                            usage: seed.usage.get(&r.name).copied().unwrap_or(0),
-                        })
-                        .collect(),
+                        .subscribed_resources(|name| seed.usage.get(name).copied().unwrap_or(0)),
                     dedicated_servers: BTreeMap::new(),
                 })
             })
