@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -173,10 +173,8 @@ pub struct Record {
     pub operation: Option<String>,
     /// HTTP method.
     pub method: Method,
-    /// Path as received.
-    pub path: String,
-    /// Query string, if any.
-    pub query: Option<String>,
+    /// The URI as received (path and query are read from it when rendered).
+    pub uri: Uri,
     /// Response status.
     pub status: u16,
     /// Time spent answering, milliseconds.
@@ -195,8 +193,8 @@ impl Record {
             vendor: self.vendor,
             operation: self.operation.clone(),
             method: self.method.to_string(),
-            path: self.path.clone(),
-            query: self.query.clone(),
+            path: self.uri.path().to_string(),
+            query: self.uri.query().map(str::to_string),
             status: self.status,
             duration_ms: self.duration_ms,
             request: self.request.render(),
@@ -315,8 +313,7 @@ mod tests {
             vendor,
             operation: Some(operation.into()),
             method: Method::POST,
-            path: "/x".into(),
-            query: None,
+            uri: Uri::from_static("/x"),
             status: 201,
             duration_ms: 0.1,
             request: Captured::new(HeaderMap::new(), Bytes::new()),

@@ -272,16 +272,13 @@ fn send(
     }
     let status = reply.status.as_u16();
     let (response, response_body) = reply.into_response_and_body();
-    // Routes are full paths (no nesting), so the URI is the one the client sent.
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().map(str::to_string);
     app.journal.record(Record {
         at: now,
         vendor,
         operation: op.map(|o| o.operation_id.clone()),
         method: parts.method,
-        path,
-        query,
+        // Routes are full paths (no nesting), so the URI is the one the client sent.
+        uri: parts.uri,
         status,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         request: Captured::new(parts.headers, body),
