@@ -60,14 +60,14 @@ impl ListingCache {
     /// organisations and subscriptions: remembered, or computed by `compute` and remembered.
     pub fn order(
         &self,
-        key: ListingKey,
+        key: &ListingKey,
         lengths: (usize, usize),
         compute: impl FnOnce() -> Vec<usize>,
     ) -> Arc<Vec<usize>> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(entry) = entries
             .iter()
-            .find(|e| e.lengths == lengths && e.key == key)
+            .find(|e| e.lengths == lengths && e.key == *key)
         {
             return entry.order.clone();
         }
@@ -78,7 +78,7 @@ impl ListingCache {
             entries.remove(0);
         }
         entries.push(Entry {
-            key,
+            key: key.clone(),
             lengths,
             order: order.clone(),
         });
@@ -106,17 +106,17 @@ mod tests {
         let cache = ListingCache::default();
         let mut computed = 0;
         for _ in 0..3 {
-            cache.order(key("a"), (5, 1), || {
+            cache.order(&key("a"), (5, 1), || {
                 computed += 1;
                 vec![1, 0]
             });
         }
         assert_eq!(computed, 1);
-        cache.order(key("b"), (5, 1), || {
+        cache.order(&key("b"), (5, 1), || {
             computed += 1;
             vec![]
         });
-        cache.order(key("a"), (6, 1), || {
+        cache.order(&key("a"), (6, 1), || {
             computed += 1;
             vec![0]
         });
@@ -129,10 +129,10 @@ mod tests {
     #[test]
     fn a_clone_is_a_new_value_with_nothing_remembered() {
         let cache = ListingCache::default();
-        cache.order(key("a"), (1, 0), || vec![0]);
+        cache.order(&key("a"), (1, 0), || vec![0]);
         let clone = cache.clone();
         let mut computed = false;
-        clone.order(key("a"), (1, 0), || {
+        clone.order(&key("a"), (1, 0), || {
             computed = true;
             vec![0]
         });

@@ -102,7 +102,7 @@ impl Rules<'_> {
         let lengths = (state.orgs.len(), state.subscriptions.len());
         let order = state
             .listings
-            .order(key.clone(), lengths, || customer_order(state, &key));
+            .order(&key, lengths, || customer_order(state, &key));
         let offset = query.get("offset").map(count).unwrap_or(0);
         let limit = query.get("limit").map(count).unwrap_or(usize::MAX);
         let items: Vec<Value> = order
