@@ -197,12 +197,15 @@ impl Operation {
         statuses
     }
 
-    /// The first documented 2xx response.
+    /// The first documented 2xx response (the lowest exact 2xx status).
     pub fn success(&self) -> Option<(u16, &ResponseSpec)> {
-        self.documented_statuses()
-            .into_iter()
-            .find(|s| (200..300).contains(s))
-            .and_then(|s| self.response_for(s).map(|r| (s, r)))
+        self.responses
+            .iter()
+            .filter_map(|r| match r.status {
+                StatusMatch::Exact(s) if (200..300).contains(&s) => Some((s, r)),
+                _ => None,
+            })
+            .min_by_key(|(s, _)| *s)
     }
 }
 

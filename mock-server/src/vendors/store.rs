@@ -1,6 +1,8 @@
 //! One vendor's state behind a lock, with the seeded state kept aside so the admin API can
 //! reset, export and import it without knowing the vendor.
 
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -42,12 +44,42 @@ impl Resources for () {
 pub struct Store<S> {
     seed: S,
     current: Mutex<S>,
+    /// The current state's resource count, refreshed whenever a lock is released, so the
+    /// resource cap is checked without taking the lock a second time on every create.
+    resources: AtomicUsize,
 }
 
-impl<S: Clone> Store<S> {
+/// The locked current state of a [`Store`]. Releasing it records the state's resource count.
+pub struct StateGuard<'a, S: Resources> {
+    state: MutexGuard<'a, S>,
+    resources: &'a AtomicUsize,
+}
+
+impl<S: Resources> Deref for StateGuard<'_, S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.state
+    }
+}
+
+impl<S: Resources> DerefMut for StateGuard<'_, S> {
+    fn deref_mut(&mut self) -> &mut S {
+        &mut self.state
+    }
+}
+
+impl<S: Resources> Drop for StateGuard<'_, S> {
+    fn drop(&mut self) {
+        self.resources.store(self.state.count(), Ordering::Relaxed);
+    }
+}
+
+impl<S: Clone + Resources> Store<S> {
     /// A store whose current and seeded states are both `seed`.
     pub fn new(seed: S) -> Self {
         Store {
+            resources: AtomicUsize::new(seed.count()),
             current: Mutex::new(seed.clone()),
             seed,
         }
@@ -55,8 +87,11 @@ impl<S: Clone> Store<S> {
 
     /// Locks the current state. A poisoned lock is taken over: handlers validate before they
     /// mutate, so a panic never leaves half-applied changes behind.
-    pub fn lock(&self) -> MutexGuard<'_, S> {
-        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn lock(&self) -> StateGuard<'_, S> {
+        StateGuard {
+            state: self.current.lock().unwrap_or_else(|p| p.into_inner()),
+            resources: &self.resources,
+        }
     }
 }
 
@@ -79,7 +114,7 @@ where
     }
 
     fn resources(&self) -> usize {
-        self.lock().count()
+        self.resources.load(Ordering::Relaxed)
     }
 }
 
@@ -101,6 +136,11 @@ mod tests {
     fn export_import_round_trips_and_reset_restores_the_seed() {
         let store = Store::new(Names(vec!["seeded".into()]));
         store.lock().0.push("created".into());
+        assert_eq!(
+            store.resources(),
+            2,
+            "releasing the lock records the new count"
+        );
         let exported = store.export();
         store.reset();
         assert_eq!(store.resources(), 1);
