@@ -120,13 +120,12 @@ fn vendor_router(app: &Arc<App>, vendor: VendorId, prefix: &str) -> Router {
     router
 }
 
-fn context<'a>(app: &App, operation: Option<&'a Operation>, headers: &'a HeaderMap) -> Context<'a> {
-    Context {
-        operation,
-        request_id: app.world.ids.uuid(),
-        now: app.world.clock.now(),
-        headers,
-    }
+fn context<'a>(
+    app: &'a App,
+    operation: Option<&'a Operation>,
+    headers: &'a HeaderMap,
+) -> Context<'a> {
+    Context::new(operation, app.world.clock.now(), headers, &app.world.ids)
 }
 
 /// Answers a request no operation takes (unknown path, wrong method).

@@ -8,10 +8,10 @@ pub mod dub;
 pub mod enhance;
 mod store;
 
-pub use store::{ImportError, Resources, StateStore, Store};
+pub use store::{ImportError, Resources, StateGuard, StateStore, Store};
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::http::{HeaderMap, StatusCode, header};
 use time::OffsetDateTime;
@@ -35,12 +35,37 @@ pub struct Principal {
 pub struct Context<'a> {
     /// The operation, when the path and method matched one.
     pub operation: Option<&'a Operation>,
-    /// The id the fake assigned to this request.
-    pub request_id: String,
     /// The request time, from the shared clock.
     pub now: OffsetDateTime,
     /// The request headers.
     pub headers: &'a HeaderMap,
+    ids: &'a IdGenerator,
+    request_id: OnceLock<String>,
+}
+
+impl<'a> Context<'a> {
+    /// The context of a request for `operation` arriving at `now` with `headers`; its request
+    /// id is drawn from `ids` when a vendor first asks for it.
+    pub fn new(
+        operation: Option<&'a Operation>,
+        now: OffsetDateTime,
+        headers: &'a HeaderMap,
+        ids: &'a IdGenerator,
+    ) -> Self {
+        Context {
+            operation,
+            now,
+            headers,
+            ids,
+            request_id: OnceLock::new(),
+        }
+    }
+
+    /// The id the fake assigned to this request. Drawn on first use: most vendors never send
+    /// one, and a UUID per request showed in the benchmark's profile.
+    pub fn request_id(&self) -> &str {
+        self.request_id.get_or_init(|| self.ids.uuid())
+    }
 }
 
 /// What the vendor modules share: the clock, the id generator and the active mutants.

@@ -150,7 +150,7 @@ impl CloudCockpitError {
             .and_then(|v| v.to_str().ok())
             .filter(|v| uuid::Uuid::parse_str(v).is_ok())
             .filter(|_| echo_correlation);
-        let correlation = sent.map_or_else(|| cx.request_id.clone(), str::to_string);
+        let correlation = sent.map_or_else(|| cx.request_id().to_string(), str::to_string);
         let body = json!({
             "statusCode": self.status.as_u16(),
             "type": self.kind,

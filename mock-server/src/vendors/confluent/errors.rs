@@ -183,7 +183,7 @@ impl ConfluentError {
             .errors
             .into_iter()
             .map(|mut e| {
-                e["id"] = json!(cx.request_id);
+                e["id"] = json!(cx.request_id());
                 e
             })
             .collect();

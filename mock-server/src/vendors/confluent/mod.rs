@@ -166,7 +166,7 @@ impl Vendor for Confluent {
     }
 
     fn finish(&self, reply: &mut Reply, cx: &Context<'_>) {
-        reply.set_header("X-Request-Id", &cx.request_id);
+        reply.set_header("X-Request-Id", cx.request_id());
     }
 
     fn state(&self) -> &dyn StateStore {
