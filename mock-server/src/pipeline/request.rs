@@ -59,11 +59,7 @@ pub struct RawRequest<'a> {
 
 /// Validates a request against its operation.
 pub fn validate(op: &Operation, raw: RawRequest<'_>) -> Result<ValidatedRequest, Rejection> {
-    // Borrowed where nothing needed decoding, which is nearly always.
-    let query_pairs: Vec<(Cow<str>, Cow<str>)> = raw
-        .query
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).collect())
-        .unwrap_or_default();
+    let query_pairs = raw.query.map(query_pairs).unwrap_or_default();
     let cookies = cookies(raw.headers);
     let mut out = ValidatedRequest::default();
     let mut violations = Vec::new();
@@ -166,6 +162,23 @@ pub fn validate(op: &Operation, raw: RawRequest<'_>) -> Result<ValidatedRequest,
     Ok(out)
 }
 
+/// The `name=value` pairs of a query string, decoded as a form. A query with nothing to decode
+/// (no `%`, no `+`), which is nearly every query, is split in place: the decoder walks every byte
+/// and was the larger part of validating a request with one parameter.
+fn query_pairs(query: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    if query.contains(['%', '+']) {
+        return url::form_urlencoded::parse(query.as_bytes()).collect();
+    }
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (Cow::Borrowed(name), Cow::Borrowed(value))
+        })
+        .collect()
+}
+
 /// `name=value` pairs of every `Cookie` header.
 pub fn cookies(headers: &HeaderMap) -> Vec<(&str, &str)> {
     headers
@@ -175,4 +188,30 @@ pub fn cookies(headers: &HeaderMap) -> Vec<(&str, &str)> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-place split agrees with the form decoder on every query it takes.
+    #[test]
+    fn query_pairs_agree_with_the_form_decoder() {
+        for query in [
+            "",
+            "a=1",
+            "a=1&b=2",
+            "a=1&&b=2&",
+            "flag",
+            "a=&=b",
+            "a=1=2",
+            "providerInstanceId=5b0e6a52-3c1f-4f0e-9d47-2a9c8e1f7b30",
+            "a=%41+b&c=d",
+            "q=x%2By",
+        ] {
+            let decoded: Vec<(Cow<str>, Cow<str>)> =
+                url::form_urlencoded::parse(query.as_bytes()).collect();
+            assert_eq!(query_pairs(query), decoded, "{query:?}");
+        }
+    }
 }
