@@ -10,13 +10,16 @@ use crate::admin;
 use crate::config::{Config, ConfigError};
 use crate::faults::Faults;
 use crate::journal::Journal;
-use crate::pipeline::{App, Mount, router};
+use crate::pipeline::{App, ConformingBodies, Mount, router};
 use crate::rate_limit::RateLimiter;
 use crate::spec::{SpecError, SpecSet};
 use crate::vendors::{World, build};
 
 /// The port `understudy serve` listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 4141;
+
+/// How many conforming response bodies the response check remembers.
+const CONFORMING_BODIES: usize = 256;
 
 /// Why the fake could not start.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +99,7 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         faults: Arc::new(Faults::new(options.config.faults.clone())),
         journal: Arc::new(Journal::new(options.config.journal_capacity)),
         max_resources: options.config.max_resources,
+        conforming: ConformingBodies::new(CONFORMING_BODIES),
     }))
 }
 

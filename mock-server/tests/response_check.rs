@@ -6,7 +6,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::json;
 use understudy::VendorId;
 use understudy::pipeline::{
-    App, Mount, Rejection, Reply, VIOLATION_HEADER, ValidatedRequest, check, router,
+    App, ConformingBodies, Mount, Rejection, Reply, VIOLATION_HEADER, ValidatedRequest, check,
+    check_remembering, router,
 };
 use understudy::server::{Options, app};
 use understudy::spec::{Operation, Place};
@@ -41,6 +42,53 @@ fn a_body_missing_a_required_field_is_caught_with_its_json_path() {
     assert!(pointers.contains(&"/shortLink"), "{violations:?}");
     assert!(pointers.contains(&"/clicks"), "{violations:?}");
     assert!(violations.iter().all(|v| v.place == Place::ResponseBody));
+}
+
+#[test]
+fn only_passing_bodies_are_remembered_and_the_status_is_still_checked() {
+    let app = app(&Options::default()).unwrap();
+    let op = app
+        .specs
+        .vendor(VendorId::Dub)
+        .operation("createPartnerLink")
+        .unwrap();
+    let good = op
+        .success()
+        .unwrap()
+        .1
+        .body
+        .as_ref()
+        .unwrap()
+        .example
+        .clone()
+        .unwrap();
+    let mut bad = good.clone();
+    bad["clicks"] = json!("many");
+    let memo = ConformingBodies::new(8);
+    for round in 0..3 {
+        let found = check_remembering(
+            op,
+            &Reply::json(StatusCode::CREATED, bad.clone()),
+            Some(&memo),
+        );
+        assert!(
+            !found.is_empty(),
+            "round {round}: a violation is reported every time"
+        );
+        assert!(memo.is_empty(), "a failing body is never remembered");
+    }
+    for _ in 0..3 {
+        let found = check_remembering(
+            op,
+            &Reply::json(StatusCode::CREATED, good.clone()),
+            Some(&memo),
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+    assert_eq!(memo.len(), 1, "the passing body is remembered once");
+    // The memo covers the body only: a status the operation does not document still fails.
+    let undocumented = Reply::json(StatusCode::IM_A_TEAPOT, good);
+    assert!(!check_remembering(op, &undocumented, Some(&memo)).is_empty());
 }
 
 #[test]
@@ -109,6 +157,7 @@ async fn serve(strict: bool) -> (String, tokio::task::JoinHandle<()>) {
         faults: base.faults.clone(),
         journal: base.journal.clone(),
         max_resources: base.max_resources,
+        conforming: ConformingBodies::new(16),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/dub/partners", listener.local_addr().unwrap());
@@ -133,6 +182,13 @@ async fn send(url: &str) -> reqwest::Response {
 #[tokio::test]
 async fn strict_mode_replaces_a_contract_breaking_reply_with_a_diagnosed_500() {
     let (url, task) = serve(true).await;
+    for _ in 0..2 {
+        assert_eq!(
+            send(&url).await.status(),
+            500,
+            "the same broken body, every time"
+        );
+    }
     let response = send(&url).await;
     assert_eq!(response.status(), 500);
     let diagnosis = response.headers()[VIOLATION_HEADER]

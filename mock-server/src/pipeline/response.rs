@@ -5,6 +5,7 @@ use axum::http::HeaderMap;
 use serde_json::Value;
 
 use super::Reply;
+use super::conforming::ConformingBodies;
 use crate::spec::{Operation, Place, Violation};
 
 /// The header carrying the diagnosis when strict mode replaces a non-conforming reply.
@@ -12,6 +13,16 @@ pub const VIOLATION_HEADER: &str = "x-understudy-contract-violation";
 
 /// Every way `reply` breaks what `op` documents for its status.
 pub fn check(op: &Operation, reply: &Reply) -> Vec<Violation> {
+    check_remembering(op, reply, None)
+}
+
+/// [`check`], skipping the schema check of a body `memo` knows has passed it before, and
+/// remembering bodies that pass.
+pub fn check_remembering(
+    op: &Operation,
+    reply: &Reply,
+    memo: Option<&ConformingBodies>,
+) -> Vec<Violation> {
     let status = reply.status.as_u16();
     let Some(spec) = op.response_for(status) else {
         return vec![Violation::new(
@@ -24,7 +35,17 @@ pub fn check(op: &Operation, reply: &Reply) -> Vec<Violation> {
     let mut violations = header_violations(spec, &reply.headers);
     match (&spec.body, &reply.body) {
         (Some(media), Some(body)) => {
-            violations.extend(media.schema.violations(body, Place::ResponseBody, None))
+            let key = memo.and_then(|m| m.key(op, status, body));
+            let known = memo
+                .zip(key.as_ref())
+                .is_some_and(|(memo, key)| memo.knows(key, body));
+            if !known {
+                let found = media.schema.violations(body, Place::ResponseBody, None);
+                if let (Some(memo), Some(key), true) = (memo, key, found.is_empty()) {
+                    memo.remember(key, body);
+                }
+                violations.extend(found);
+            }
         }
         (Some(_), None) => violations.push(Violation::new(
             Place::ResponseBody,

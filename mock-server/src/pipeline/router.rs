@@ -12,7 +12,9 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 
-use super::{RawRequest, Rejection, Reply, VIOLATION_HEADER, check, validate};
+use super::{
+    ConformingBodies, RawRequest, Rejection, Reply, VIOLATION_HEADER, check_remembering, validate,
+};
 use crate::VendorId;
 use crate::faults::{Faults, Injection, PREFER_HEADER};
 use crate::journal::{Captured, Journal, Record};
@@ -41,6 +43,8 @@ pub struct App {
     pub journal: Arc<Journal>,
     /// The most resources a vendor stores; creates beyond it are refused.
     pub max_resources: usize,
+    /// Response bodies that already passed the response check.
+    pub conforming: ConformingBodies,
 }
 
 /// Which vendors a router serves, and where.
@@ -372,7 +376,7 @@ fn enforce(
     reply: Reply,
     cx: &Context<'_>,
 ) -> Reply {
-    let violations = check(op, &reply);
+    let violations = check_remembering(op, &reply, Some(&app.conforming));
     if violations.is_empty() {
         return reply;
     }
