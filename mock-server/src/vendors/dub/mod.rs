@@ -2,6 +2,7 @@
 //! partners enrolled in programs, and their short links.
 
 mod errors;
+mod link;
 mod rules;
 mod state;
 

@@ -1,36 +1,14 @@
 //! Dub's rules for the three partner operations. Every check runs before anything is stored, so
 //! a refused request leaves the state as it was.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::errors::DubError;
-use super::state::{DubState, Enrollment, Partner, text};
+use super::link::{COPIED_PROPS, Link, NewLink};
+use super::state::{DubState, Enrollment, Partner};
 use super::{Program, Workspace};
 use crate::ids::IdGenerator;
 use crate::vendors::World;
-
-/// `LinkProps` fields that are copied onto the link as they are.
-const COPIED_PROPS: [&str; 19] = [
-    "archived",
-    "comments",
-    "expiresAt",
-    "expiredUrl",
-    "password",
-    "proxy",
-    "title",
-    "description",
-    "image",
-    "video",
-    "rewrite",
-    "ios",
-    "android",
-    "doIndex",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-];
 
 /// The rules, bound to the calling workspace, the id generator and the request time.
 pub struct Rules<'a> {
@@ -82,7 +60,7 @@ impl Rules<'_> {
             .unwrap_or_default();
         let tenant_id = field("tenantId").map(str::to_string);
         let (program, domain, url) = self.program_target(field("programId").unwrap_or_default())?;
-        let props = body.get("linkProps").cloned().unwrap_or(json!({}));
+        let props = body.get("linkProps").unwrap_or(&Value::Null);
 
         let mut link = self.new_link(
             &LinkTarget {
@@ -91,9 +69,9 @@ impl Rules<'_> {
                 url,
             },
             username,
-            &props,
+            props,
         )?;
-        link.insert("tenantId".into(), json!(tenant_id));
+        link.tenant_id.clone_from(&tenant_id);
         self.check_link_unique(state, &link, None)?;
         if let Some(existing) = state.partner_by_email(&email)
             && state.enrollment(&program.id, &existing.id).is_some()
@@ -136,7 +114,7 @@ impl Rules<'_> {
                 partner
             }
         };
-        link.insert("partnerId".into(), json!(partner.id));
+        link.partner_id = Some(partner.id.clone());
         state.push_enrollment(Enrollment {
             partner_id: partner.id.clone(),
             program_id: program.id.clone(),
@@ -144,10 +122,10 @@ impl Rules<'_> {
             status: "approved".into(),
         });
         let summary = json!({
-            "id": link["id"], "domain": link["domain"], "key": link["key"], "shortLink": link["shortLink"],
-            "url": link["url"], "clicks": 0, "leads": 0, "sales": 0, "saleAmount": 0,
+            "id": link.id, "domain": link.domain, "key": link.key, "shortLink": link.short_link,
+            "url": link.url, "clicks": 0, "leads": 0, "sales": 0, "saleAmount": 0,
         });
-        state.insert_link(text(&link, "id").to_string(), link);
+        state.insert_link(link.id.clone(), link);
         Ok(json!({
             "id": partner.id,
             "name": partner.name,
@@ -224,8 +202,8 @@ impl Rules<'_> {
         let (target, enrollment) = self.link_request(state, body)?;
         let link = self.build_link(&target, &enrollment, body)?;
         self.check_link_unique(state, &link, None)?;
-        let value = Value::Object(link.clone());
-        state.insert_link(text(&link, "id").to_string(), link);
+        let value = link.to_json();
+        state.insert_link(link.id.clone(), link);
         Ok(value)
     }
 
@@ -242,33 +220,29 @@ impl Rules<'_> {
                 &target.url,
                 partner_filter,
             )
-            .filter(|_| !self.world.mutant("dub.upsert-always-creates"));
+            .filter(|_| !self.world.mutant("dub.upsert-always-creates"))
+            .cloned();
         let Some(existing) = existing else {
             let link = self.build_link(&target, &enrollment, body)?;
             self.check_link_unique(state, &link, None)?;
-            let value = Value::Object(link.clone());
-            state.insert_link(text(&link, "id").to_string(), link);
+            let value = link.to_json();
+            state.insert_link(link.id.clone(), link);
             return Ok(value);
         };
         let mut updated = existing.clone();
-        let props = body.get("linkProps").cloned().unwrap_or(json!({}));
-        apply_props(&mut updated, &props)?;
+        apply_props(&mut updated, body.get("linkProps").unwrap_or(&Value::Null))?;
         if let Some(key) = body.get("key").and_then(Value::as_str) {
-            updated.insert("key".into(), json!(key));
-            updated.insert("shortLink".into(), json!(short_link(&target.domain, key)));
-            updated.insert(
-                "qrCode".into(),
-                json!(qr_code(&short_link(&target.domain, key))),
-            );
+            updated.set_key(&target.domain, key);
         }
         if updated == existing {
-            return Ok(Value::Object(existing));
+            return Ok(existing.to_json());
         }
-        let id = text(&existing, "id").to_string();
+        let id = existing.id.clone();
         self.check_link_unique(state, &updated, Some(&id))?;
-        updated.insert("updatedAt".into(), json!(self.now));
-        state.insert_link(id, updated.clone());
-        Ok(Value::Object(updated))
+        updated.updated_at.clone_from(&self.now);
+        let value = updated.to_json();
+        state.insert_link(id, updated);
+        Ok(value)
     }
 
     /// A new link for `enrollment` from a link request body.
@@ -277,8 +251,8 @@ impl Rules<'_> {
         target: &LinkTarget<'_>,
         enrollment: &Enrollment,
         body: &Value,
-    ) -> Result<Map<String, Value>, DubError> {
-        let props = body.get("linkProps").cloned().unwrap_or(json!({}));
+    ) -> Result<Link, DubError> {
+        let props = body.get("linkProps").unwrap_or(&Value::Null);
         let key = match body.get("key").and_then(Value::as_str) {
             Some(key) => key.to_string(),
             None => {
@@ -293,9 +267,9 @@ impl Rules<'_> {
                 }
             }
         };
-        let mut link = self.new_link(target, &key, &props)?;
-        link.insert("partnerId".into(), json!(enrollment.partner_id));
-        link.insert("tenantId".into(), json!(enrollment.tenant_id));
+        let mut link = self.new_link(target, &key, props)?;
+        link.partner_id = Some(enrollment.partner_id.clone());
+        link.tenant_id.clone_from(&enrollment.tenant_id);
         Ok(link)
     }
 
@@ -305,28 +279,16 @@ impl Rules<'_> {
         target: &LinkTarget<'_>,
         key: &str,
         props: &Value,
-    ) -> Result<Map<String, Value>, DubError> {
-        let short = short_link(&target.domain, key);
-        let project = self.workspace.id.trim_start_matches("ws_");
-        let Value::Object(mut link) = json!({
-            "id": format!("link_{}", self.ids.alphanumeric(24)),
-            "domain": target.domain,
-            "key": key,
-            "url": target.url,
-            "trackConversion": true,
-            "externalId": null, "tenantId": null, "programId": target.program.id, "partnerId": null,
-            "archived": false, "expiresAt": null, "expiredUrl": null, "password": null, "proxy": false,
-            "title": null, "description": null, "image": null, "video": null, "rewrite": false,
-            "doIndex": false, "ios": null, "android": null, "geo": null, "publicStats": false,
-            "tagId": null, "tags": [], "webhookIds": [], "comments": null,
-            "shortLink": short, "qrCode": qr_code(&short),
-            "utm_source": null, "utm_medium": null, "utm_campaign": null, "utm_term": null, "utm_content": null,
-            "userId": null, "workspaceId": self.workspace.id, "clicks": 0, "lastClicked": null,
-            "leads": 0, "sales": 0, "saleAmount": 0, "createdAt": self.now, "updatedAt": self.now,
-            "projectId": project,
-        }) else {
-            unreachable!("a JSON object literal")
-        };
+    ) -> Result<Link, DubError> {
+        let mut link = Link::new(NewLink {
+            id: format!("link_{}", self.ids.alphanumeric(24)),
+            domain: &target.domain,
+            key,
+            url: &target.url,
+            program_id: &target.program.id,
+            workspace_id: &self.workspace.id,
+            now: &self.now,
+        });
         apply_props(&mut link, props)?;
         Ok(link)
     }
@@ -335,10 +297,10 @@ impl Rules<'_> {
     fn check_link_unique(
         &self,
         state: &DubState,
-        link: &Map<String, Value>,
+        link: &Link,
         except: Option<&str>,
     ) -> Result<(), DubError> {
-        if let Some(other) = state.link_by_key(text(link, "domain"), text(link, "key"))
+        if let Some(other) = state.link_by_key(&link.domain, &link.key)
             && Some(other) != except
             && !self.world.mutant("dub.duplicate-key-allowed")
         {
@@ -346,7 +308,7 @@ impl Rules<'_> {
                 "Duplicate key: This short link already exists.",
             ));
         }
-        let external = text(link, "externalId");
+        let external = link.external_id.as_deref().unwrap_or_default();
         if !external.is_empty()
             && let Some(other) = state.link_by_external_id(&self.workspace.id, external)
             && Some(other) != except
@@ -360,20 +322,19 @@ impl Rules<'_> {
 }
 
 /// Copies `linkProps` onto a link, with Dub's transformations.
-fn apply_props(link: &mut Map<String, Value>, props: &Value) -> Result<(), DubError> {
+fn apply_props(link: &mut Link, props: &Value) -> Result<(), DubError> {
     let Some(props) = props.as_object() else {
         return Ok(());
     };
     for field in COPIED_PROPS {
-        if let Some(value) = props.get(field) {
-            link.insert(field.to_string(), value.clone());
+        if let (Some(value), Some(slot)) = (props.get(field), link.copied_prop(field)) {
+            slot.clone_from(value);
         }
     }
     if let Some(external) = props.get("externalId") {
-        let stripped = external
+        link.external_id = external
             .as_str()
             .map(|e| e.strip_prefix("ext_").unwrap_or(e).to_string());
-        link.insert("externalId".into(), json!(stripped));
     }
     // Dub reads the date with JavaScript's Date; an empty string is skipped like null.
     if let Some(expires) = props
@@ -437,22 +398,4 @@ fn apex(url: &str) -> String {
     let host = host.trim_start_matches("www.");
     let labels: Vec<&str> = host.split('.').collect();
     labels[labels.len().saturating_sub(2)..].join(".")
-}
-
-/// `https://{domain}/{key}`, the key percent-encoded as a URL constructor would.
-fn short_link(domain: &str, key: &str) -> String {
-    let encoded: String = key
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect();
-    format!("https://{domain}/{encoded}")
-}
-
-fn qr_code(short_link: &str) -> String {
-    format!("https://api.dub.co/qr?url={short_link}?qr=1")
 }

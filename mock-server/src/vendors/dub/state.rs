@@ -3,7 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+
+use super::link::Link;
 
 /// A partner: one per email across all programs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,50 +43,11 @@ pub struct Enrollment {
 struct Stored {
     partners: BTreeMap<String, Partner>,
     enrollments: Vec<Enrollment>,
-    links: BTreeMap<String, Map<String, Value>>,
+    links: BTreeMap<String, Link>,
 }
 
 /// Where a link points: its workspace, program and destination URL.
 type Target = (String, String, String);
-
-/// A stored link: the JSON object the API returns, kept as its compact text (a link has some
-/// forty fields, and as a parsed map each costs an allocation or two: about four times the
-/// memory, and most of a create's time), with the fields the rules look links up by.
-#[derive(Clone, Debug, PartialEq)]
-struct StoredLink {
-    text: Box<str>,
-    short_link: (String, String),
-    external_id: Option<(String, String)>,
-    target: Target,
-    partner_id: String,
-}
-
-impl StoredLink {
-    fn new(link: &Map<String, Value>) -> Self {
-        let external = text(link, "externalId");
-        StoredLink {
-            text: serde_json::to_string(link)
-                .unwrap_or_default()
-                .into_boxed_str(),
-            short_link: (
-                text(link, "domain").to_ascii_lowercase(),
-                text(link, "key").to_string(),
-            ),
-            external_id: (!external.is_empty())
-                .then(|| (text(link, "workspaceId").to_string(), external.to_string())),
-            target: target_key(
-                text(link, "workspaceId"),
-                text(link, "programId"),
-                text(link, "url"),
-            ),
-            partner_id: text(link, "partnerId").to_string(),
-        }
-    }
-
-    fn parse(&self) -> Map<String, Value> {
-        serde_json::from_str(&self.text).unwrap_or_default()
-    }
-}
 
 /// Everything Dub stores. Lookups by email, short link, external id, link target and
 /// enrolment go through indexes rebuilt on import, so a create costs the same with a hundred
@@ -98,15 +60,16 @@ impl StoredLink {
 pub struct DubState {
     partners: BTreeMap<String, Partner>,
     enrollments: Vec<Enrollment>,
-    links: BTreeMap<String, StoredLink>,
+    links: BTreeMap<String, Link>,
     by_email: BTreeMap<String, String>,
     by_short_link: BTreeMap<(String, String), String>,
     by_external_id: BTreeMap<(String, String), String>,
     /// Link ids per (workspace, program, URL), in id order: what the upsert looks for. Every
     /// partner link of a program usually points at the program's URL, so these sets are large.
     by_target: BTreeMap<Target, BTreeSet<String>>,
-    /// The same per partner, for an upsert that names its partner.
-    by_partner_target: BTreeMap<(Target, String), BTreeSet<String>>,
+    /// The same per partner (first in the key, so comparisons stop at the partner), for an
+    /// upsert that names its partner.
+    by_partner_target: BTreeMap<(String, Target), BTreeSet<String>>,
     by_partner: BTreeMap<(String, String), usize>,
     by_tenant: BTreeMap<(String, String), usize>,
 }
@@ -132,11 +95,7 @@ impl From<DubState> for Stored {
         Stored {
             partners: state.partners,
             enrollments: state.enrollments,
-            links: state
-                .links
-                .into_iter()
-                .map(|(id, link)| (id, link.parse()))
-                .collect(),
+            links: state.links,
         }
     }
 }
@@ -168,44 +127,47 @@ impl DubState {
     }
 
     /// Stores (or replaces) the link `id`, keeping the indexes in step.
-    pub fn insert_link(&mut self, id: String, link: Map<String, Value>) {
-        let stored = StoredLink::new(&link);
+    pub fn insert_link(&mut self, id: String, link: Link) {
         if let Some(old) = self.links.remove(&id) {
-            self.by_short_link.remove(&old.short_link);
-            if let Some(external) = &old.external_id {
-                self.by_external_id.remove(external);
+            self.by_short_link.remove(&short_link_key(&old));
+            if let Some(external) = external_key(&old) {
+                self.by_external_id.remove(&external);
             }
-            if let Some(ids) = self.by_target.get_mut(&old.target) {
+            let target = target_key(&old);
+            if let Some(ids) = self.by_target.get_mut(&target) {
                 ids.remove(&id);
             }
-            if let Some(ids) = self
-                .by_partner_target
-                .get_mut(&(old.target, old.partner_id))
-            {
+            let partner = old.partner_id.unwrap_or_default();
+            if let Some(ids) = self.by_partner_target.get_mut(&(partner, target)) {
                 ids.remove(&id);
             }
         }
-        self.by_short_link
-            .insert(stored.short_link.clone(), id.clone());
-        if let Some(external) = &stored.external_id {
-            self.by_external_id.insert(external.clone(), id.clone());
+        self.by_short_link.insert(short_link_key(&link), id.clone());
+        if let Some(external) = external_key(&link) {
+            self.by_external_id.insert(external, id.clone());
         }
         // Kept in id order, so which of several matching links an upsert finds does not
         // depend on the order they were created or imported in.
-        self.by_target
-            .entry(stored.target.clone())
-            .or_default()
-            .insert(id.clone());
+        let target = target_key(&link);
+        match self.by_target.get_mut(&target) {
+            Some(ids) => {
+                ids.insert(id.clone());
+            }
+            None => {
+                self.by_target
+                    .insert(target.clone(), BTreeSet::from([id.clone()]));
+            }
+        }
         self.by_partner_target
-            .entry((stored.target.clone(), stored.partner_id.clone()))
+            .entry((link.partner_id.clone().unwrap_or_default(), target))
             .or_default()
             .insert(id.clone());
-        self.links.insert(id, stored);
+        self.links.insert(id, link);
     }
 
     /// The stored link `id`.
-    pub fn link(&self, id: &str) -> Option<Map<String, Value>> {
-        self.links.get(id).map(StoredLink::parse)
+    pub fn link(&self, id: &str) -> Option<&Link> {
+        self.links.get(id)
     }
 
     /// The partner with this email.
@@ -251,26 +213,38 @@ impl DubState {
         program_id: &str,
         url: &str,
         partner_id: Option<&str>,
-    ) -> Option<Map<String, Value>> {
-        let target = target_key(workspace_id, program_id, url);
+    ) -> Option<&Link> {
+        let target = (
+            workspace_id.to_string(),
+            program_id.to_string(),
+            url.to_string(),
+        );
         let ids = match partner_id {
             None => self.by_target.get(&target),
-            Some(partner) => self.by_partner_target.get(&(target, partner.to_string())),
+            Some(partner) => self.by_partner_target.get(&(partner.to_string(), target)),
         };
         ids.and_then(|ids| ids.first()).and_then(|id| self.link(id))
     }
 }
 
 /// The upsert index key: a link's workspace, program and destination URL.
-fn target_key(workspace_id: &str, program_id: &str, url: &str) -> Target {
+fn target_key(link: &Link) -> Target {
     (
-        workspace_id.to_string(),
-        program_id.to_string(),
-        url.to_string(),
+        link.workspace_id.clone(),
+        link.program_id.clone().unwrap_or_default(),
+        link.url.clone(),
     )
 }
 
-/// A string field of a stored link, or `""`.
-pub fn text<'a>(link: &'a Map<String, Value>, field: &str) -> &'a str {
-    link.get(field).and_then(Value::as_str).unwrap_or_default()
+/// The uniqueness key of a short link: its domain (case-insensitive) and key.
+fn short_link_key(link: &Link) -> (String, String) {
+    (link.domain.to_ascii_lowercase(), link.key.clone())
+}
+
+/// The uniqueness key of an external id, within its workspace.
+fn external_key(link: &Link) -> Option<(String, String)> {
+    link.external_id
+        .as_ref()
+        .filter(|e| !e.is_empty())
+        .map(|e| (link.workspace_id.clone(), e.clone()))
 }
