@@ -73,7 +73,8 @@ impl Rules<'_> {
         )?;
         link.tenant_id.clone_from(&tenant_id);
         self.check_link_unique(state, &link, None)?;
-        if let Some(existing) = state.partner_by_email(&email)
+        let known = state.partner_by_email(&email).cloned();
+        if let Some(existing) = &known
             && state.enrollment(&program.id, &existing.id).is_some()
             && !self.world.mutant("dub.duplicate-email-enrolled")
         {
@@ -91,8 +92,8 @@ impl Rules<'_> {
         }
 
         // Every check passed: store the partner (reused by email), its enrolment and its link.
-        let partner = match state.partner_by_email(&email) {
-            Some(existing) => existing.clone(),
+        let partner = match known {
+            Some(existing) => existing,
             None => {
                 let id = format!("pn_{}", self.ids.alphanumeric(24));
                 let image = body
