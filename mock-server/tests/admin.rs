@@ -431,3 +431,45 @@ async fn only_loopback_clients_reach_the_admin_api_by_default() {
     let open = understudy::admin::router(app, true);
     assert_eq!(status(open.oneshot(from("192.0.2.7")).await.unwrap()), 200);
 }
+
+/// This machine's address on its default route, when it has one that is not loopback. Found
+/// by "connecting" a UDP socket, which sends nothing.
+fn non_loopback_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[tokio::test]
+async fn a_server_on_a_non_loopback_address_refuses_remote_admin_calls_end_to_end() {
+    let Some(ip) = non_loopback_address() else {
+        eprintln!("skipped: this machine has no non-loopback address to listen on");
+        return;
+    };
+    let serve = |admin_remote: bool| {
+        let mut options = understudy::server::Options {
+            addr: std::net::SocketAddr::new(ip, 0),
+            ..Default::default()
+        };
+        options.config.admin_remote = admin_remote;
+        understudy::server::start(options)
+    };
+    // The client connects to the machine's own non-loopback address, so the server sees a
+    // non-loopback peer: the peer address must reach the admin check on such a listener.
+    let closed = serve(false).await.unwrap();
+    let clock = format!("{}/__understudy/clock", closed.url());
+    assert_eq!(reqwest::get(&clock).await.unwrap().status(), 403);
+    let vendor = format!("{}/dub/partners", closed.url());
+    let answer = reqwest::Client::new().post(&vendor).send().await.unwrap();
+    assert_eq!(
+        answer.status(),
+        401,
+        "vendor routes stay open to remote clients"
+    );
+    closed.stop().await.unwrap();
+    let open = serve(true).await.unwrap();
+    let clock = format!("{}/__understudy/clock", open.url());
+    assert_eq!(reqwest::get(&clock).await.unwrap().status(), 200);
+    open.stop().await.unwrap();
+}
