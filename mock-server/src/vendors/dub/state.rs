@@ -70,6 +70,9 @@ pub struct DubState {
     /// The same per partner (first in the key, so comparisons stop at the partner), for an
     /// upsert that names its partner.
     by_partner_target: BTreeMap<(String, Target), BTreeSet<String>>,
+    /// Enrolments by (partner, program) and (tenant, program): the partner or tenant comes
+    /// first, so a comparison settles on it instead of first reading the program id, which
+    /// nearly every entry shares.
     by_partner: BTreeMap<(String, String), usize>,
     by_tenant: BTreeMap<(String, String), usize>,
 }
@@ -119,9 +122,9 @@ impl DubState {
         let index = self.enrollments.len();
         let program = enrollment.program_id.clone();
         self.by_partner
-            .insert((program.clone(), enrollment.partner_id.clone()), index);
+            .insert((enrollment.partner_id.clone(), program.clone()), index);
         if let Some(tenant) = &enrollment.tenant_id {
-            self.by_tenant.insert((program, tenant.clone()), index);
+            self.by_tenant.insert((tenant.clone(), program), index);
         }
         self.enrollments.push(enrollment);
     }
@@ -180,14 +183,14 @@ impl DubState {
     /// The enrolment of `partner_id` in `program_id`.
     pub fn enrollment(&self, program_id: &str, partner_id: &str) -> Option<&Enrollment> {
         self.by_partner
-            .get(&(program_id.to_string(), partner_id.to_string()))
+            .get(&(partner_id.to_string(), program_id.to_string()))
             .map(|i| &self.enrollments[*i])
     }
 
     /// The enrolment in `program_id` carrying `tenant_id`.
     pub fn enrollment_by_tenant(&self, program_id: &str, tenant_id: &str) -> Option<&Enrollment> {
         self.by_tenant
-            .get(&(program_id.to_string(), tenant_id.to_string()))
+            .get(&(tenant_id.to_string(), program_id.to_string()))
             .map(|i| &self.enrollments[*i])
     }
 
