@@ -13,6 +13,12 @@ use understudy::server::{Options, app};
 use understudy::spec::{Operation, Place};
 use understudy::vendors::{Context, Principal, StateStore, Vendor};
 
+/// The spec's example body for the operation's success status.
+fn success_example(op: &Operation) -> serde_json::Value {
+    let media = op.success().unwrap().1.body.as_ref().unwrap();
+    media.example.clone().unwrap()
+}
+
 #[test]
 fn a_body_missing_a_required_field_is_caught_with_its_json_path() {
     let app = app(&Options::default()).unwrap();
@@ -21,16 +27,7 @@ fn a_body_missing_a_required_field_is_caught_with_its_json_path() {
         .vendor(VendorId::Dub)
         .operation("createPartnerLink")
         .unwrap();
-    let mut body = op
-        .success()
-        .unwrap()
-        .1
-        .body
-        .as_ref()
-        .unwrap()
-        .example
-        .clone()
-        .unwrap();
+    let mut body = success_example(op);
     assert!(
         check(op, &Reply::json(StatusCode::CREATED, body.clone())).is_empty(),
         "the example itself is valid"
@@ -52,16 +49,7 @@ fn only_passing_bodies_are_remembered_and_the_status_is_still_checked() {
         .vendor(VendorId::Dub)
         .operation("createPartnerLink")
         .unwrap();
-    let good = op
-        .success()
-        .unwrap()
-        .1
-        .body
-        .as_ref()
-        .unwrap()
-        .example
-        .clone()
-        .unwrap();
+    let good = success_example(op);
     let mut bad = good.clone();
     bad["clicks"] = json!("many");
     let memo = ConformingBodies::new(8);
