@@ -2,7 +2,7 @@
 //! reset, export and import it without knowing the vendor.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -44,15 +44,19 @@ impl Resources for () {
 pub struct Store<S> {
     seed: S,
     current: Mutex<S>,
-    /// The current state's resource count, refreshed whenever a lock is released, so the
-    /// resource cap is checked without taking the lock a second time on every create.
+    /// The current state's resource count as last taken, and whether the state may have
+    /// changed since: reads never recount (counting can walk the whole state), and the cap
+    /// check recounts only after a change.
     resources: AtomicUsize,
+    stale: AtomicBool,
 }
 
-/// The locked current state of a [`Store`]. Releasing it records the state's resource count.
+/// The locked current state of a [`Store`]. Releasing it after a mutable borrow marks the
+/// store's resource count stale.
 pub struct StateGuard<'a, S: Resources> {
     state: MutexGuard<'a, S>,
-    resources: &'a AtomicUsize,
+    stale: &'a AtomicBool,
+    changed: bool,
 }
 
 impl<S: Resources> Deref for StateGuard<'_, S> {
@@ -65,13 +69,17 @@ impl<S: Resources> Deref for StateGuard<'_, S> {
 
 impl<S: Resources> DerefMut for StateGuard<'_, S> {
     fn deref_mut(&mut self) -> &mut S {
+        self.changed = true;
         &mut self.state
     }
 }
 
 impl<S: Resources> Drop for StateGuard<'_, S> {
     fn drop(&mut self) {
-        self.resources.store(self.state.count(), Ordering::Relaxed);
+        // Runs before the mutex guard is released, so a recount waits for this change.
+        if self.changed {
+            self.stale.store(true, Ordering::Release);
+        }
     }
 }
 
@@ -80,6 +88,7 @@ impl<S: Clone + Resources> Store<S> {
     pub fn new(seed: S) -> Self {
         Store {
             resources: AtomicUsize::new(seed.count()),
+            stale: AtomicBool::new(false),
             current: Mutex::new(seed.clone()),
             seed,
         }
@@ -90,7 +99,8 @@ impl<S: Clone + Resources> Store<S> {
     pub fn lock(&self) -> StateGuard<'_, S> {
         StateGuard {
             state: self.current.lock().unwrap_or_else(|p| p.into_inner()),
-            resources: &self.resources,
+            stale: &self.stale,
+            changed: false,
         }
     }
 }
@@ -114,6 +124,10 @@ where
     }
 
     fn resources(&self) -> usize {
+        if self.stale.swap(false, Ordering::AcqRel) {
+            let state = self.current.lock().unwrap_or_else(|p| p.into_inner());
+            self.resources.store(state.count(), Ordering::Relaxed);
+        }
         self.resources.load(Ordering::Relaxed)
     }
 }
@@ -139,7 +153,12 @@ mod tests {
         assert_eq!(
             store.resources(),
             2,
-            "releasing the lock records the new count"
+            "a change is counted at the next check"
+        );
+        let _read = store.lock().0.len();
+        assert!(
+            !store.stale.load(Ordering::Relaxed),
+            "a read leaves the count as it is"
         );
         let exported = store.export();
         store.reset();
