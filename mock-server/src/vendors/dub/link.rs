@@ -32,7 +32,8 @@ pub const COPIED_PROPS: [&str; 19] = [
     "utm_content",
 ];
 
-/// A short link. Fields missing from an imported link take their empty value (`null`, `""`).
+/// A short link. Fields missing from an imported link take their empty value (`null`, `""`);
+/// fields `LinkSchema` does not have are dropped.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Link {
