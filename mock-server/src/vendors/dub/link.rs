@@ -6,6 +6,8 @@
 //! and it is stored as it is, not re-encoded as text: building and encoding the map were most
 //! of a partner create.
 
+use std::fmt::Write;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -235,7 +237,9 @@ fn short_link(domain: &str, key: &str) -> String {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
                 link.push(char::from(b));
             }
-            other => link.push_str(&format!("%{other:02X}")),
+            other => {
+                let _ = write!(link, "%{other:02X}");
+            }
         }
     }
     link

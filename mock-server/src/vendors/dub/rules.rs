@@ -221,8 +221,7 @@ impl Rules<'_> {
                 &target.url,
                 partner_filter,
             )
-            .filter(|_| !self.world.mutant("dub.upsert-always-creates"))
-            .cloned();
+            .filter(|_| !self.world.mutant("dub.upsert-always-creates"));
         let Some(existing) = existing else {
             let link = self.build_link(&target, &enrollment, body)?;
             self.check_link_unique(state, &link, None)?;
@@ -235,7 +234,7 @@ impl Rules<'_> {
         if let Some(key) = body.get("key").and_then(Value::as_str) {
             updated.set_key(&target.domain, key);
         }
-        if updated == existing {
+        if updated == *existing {
             return Ok(existing.to_json());
         }
         let id = existing.id.clone();
