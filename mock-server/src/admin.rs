@@ -2,12 +2,17 @@
 //! the clock, the request journal and mutants. Its contract is `admin-openapi.yaml`, served at
 //! `/__understudy/openapi.json`. Only loopback clients are answered unless configured otherwise.
 
+mod contract;
+mod input;
+
+pub use contract::{AdminContract, ContractError, MAX_CHECKED_BODY_BYTES};
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +26,7 @@ use crate::faults::FaultRule;
 use crate::journal::{Entry, Filter};
 use crate::pipeline::App;
 use crate::rate_limit::RateLimitConfig;
+use input::{AdminJson, AdminQuery};
 
 /// The admin API's OpenAPI document (YAML), embedded.
 pub const OPENAPI_YAML: &str = include_str!("../admin-openapi.yaml");
@@ -43,6 +49,17 @@ pub enum AdminError {
     /// The client is not on loopback and remote admin is off.
     #[error("the admin API only answers loopback clients (set admin_remote: true to change that)")]
     NotLoopback,
+    /// No admin route has this path.
+    #[error("no admin route {0} (GET /__understudy/openapi.json lists them)")]
+    NotFound(String),
+    /// The path exists, the method does not.
+    #[error("{method} is not allowed on {path}")]
+    MethodNotAllowed {
+        /// The method asked for.
+        method: String,
+        /// The path.
+        path: String,
+    },
 }
 
 impl IntoResponse for AdminError {
@@ -51,6 +68,10 @@ impl IntoResponse for AdminError {
             AdminError::UnknownVendor(_) => (StatusCode::NOT_FOUND, "unknown_vendor"),
             AdminError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AdminError::NotLoopback => (StatusCode::FORBIDDEN, "not_loopback"),
+            AdminError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AdminError::MethodNotAllowed { .. } => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+            }
         };
         let body = json!({"error": {"code": code, "message": self.to_string()}});
         (status, Json(body)).into_response()
@@ -133,10 +154,35 @@ pub fn router(app: Arc<App>, allow_remote: bool) -> Router {
         .route("/journal", get(get_journal).delete(delete_journal))
         .route("/mutants", get(get_mutants).put(put_mutants))
         .with_state(app)
+        // After routing, so the matched path names the operation whose schemas apply.
+        .route_layer(middleware::from_fn(contract::conform))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             loopback_only(allow_remote, request, next)
         }));
     Router::new().nest(PREFIX, routes)
+}
+
+async fn not_found(request: Request) -> AdminError {
+    AdminError::NotFound(original_path(&request))
+}
+
+async fn method_not_allowed(request: Request) -> AdminError {
+    AdminError::MethodNotAllowed {
+        method: request.method().to_string(),
+        path: original_path(&request),
+    }
+}
+
+fn original_path(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| request.uri().path(), |u| u.0.path())
+        .chars()
+        .take(256)
+        .collect()
 }
 
 async fn loopback_only(allow_remote: bool, request: Request, next: Next) -> Response {
@@ -144,8 +190,10 @@ async fn loopback_only(allow_remote: bool, request: Request, next: Next) -> Resp
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    // Without connection info (an in-process router) there is no remote peer to refuse.
-    if allow_remote || peer.is_none_or(|ip| ip.is_loopback()) {
+    // Without connection info (an in-process router) there is no remote peer to refuse. On a
+    // dual-stack listener (`--bind ::`) an IPv4 client arrives as `::ffff:127.0.0.1`, which
+    // is loopback once put in canonical form.
+    if allow_remote || peer.is_none_or(|ip| ip.to_canonical().is_loopback()) {
         next.run(request).await
     } else {
         AdminError::NotLoopback.into_response()
@@ -155,10 +203,6 @@ async fn loopback_only(allow_remote: bool, request: Request, next: Next) -> Resp
 fn vendor(name: &str) -> Result<VendorId, AdminError> {
     name.parse()
         .map_err(|_| AdminError::UnknownVendor(name.to_string()))
-}
-
-fn body<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, AdminError> {
-    serde_json::from_value(value).map_err(|e| AdminError::BadRequest(e.to_string()))
 }
 
 async fn openapi() -> Response {
@@ -187,9 +231,9 @@ async fn get_state(State(app): State<Arc<App>>) -> Json<StateDocument> {
 
 async fn put_state(
     State(app): State<Arc<App>>,
-    Json(document): Json<Value>,
+    AdminJson(document): AdminJson<StateDocument>,
 ) -> Result<StatusCode, AdminError> {
-    import(&app, body(document)?)?;
+    import(&app, document)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -203,7 +247,7 @@ async fn get_vendor_state(
 async fn put_vendor_state(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
-    Json(state): Json<Value>,
+    AdminJson(state): AdminJson<Value>,
 ) -> Result<StatusCode, AdminError> {
     app.vendors[&vendor(&name)?]
         .state()
@@ -215,9 +259,9 @@ async fn put_vendor_state(
 async fn vendor_action(
     State(app): State<Arc<App>>,
     Path((name, action)): Path<(String, String)>,
-    body: Option<Json<Value>>,
+    AdminJson(body): AdminJson<Option<Value>>,
 ) -> Result<Json<Value>, AdminError> {
-    let body = body.map_or(Value::Null, |Json(b)| b);
+    let body = body.unwrap_or(Value::Null);
     app.vendors[&vendor(&name)?]
         .admin_action(&action, &body)
         .map(Json)
@@ -231,10 +275,12 @@ async fn get_rate_limits(State(app): State<Arc<App>>) -> Json<BTreeMap<VendorId,
 async fn put_rate_limit(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
-    Json(config): Json<Value>,
+    AdminJson(config): AdminJson<Option<RateLimitConfig>>,
 ) -> Result<StatusCode, AdminError> {
     let vendor = vendor(&name)?;
-    let config: Option<RateLimitConfig> = body(config)?;
+    if let Some(config) = &config {
+        config.check().map_err(AdminError::BadRequest)?;
+    }
     let documents_429 = app
         .specs
         .vendor(vendor)
@@ -256,9 +302,8 @@ async fn get_faults(State(app): State<Arc<App>>) -> Json<Vec<FaultRule>> {
 
 async fn put_faults(
     State(app): State<Arc<App>>,
-    Json(rules): Json<Value>,
+    AdminJson(rules): AdminJson<Vec<FaultRule>>,
 ) -> Result<StatusCode, AdminError> {
-    let rules: Vec<FaultRule> = body(rules)?;
     for rule in &rules {
         rule.check(&app.specs).map_err(AdminError::BadRequest)?;
     }
@@ -292,9 +337,8 @@ async fn get_clock(State(app): State<Arc<App>>) -> Json<Value> {
 
 async fn advance_clock(
     State(app): State<Arc<App>>,
-    Json(advance): Json<Value>,
+    AdminJson(advance): AdminJson<Advance>,
 ) -> Result<Json<Value>, AdminError> {
-    let advance: Advance = body(advance)?;
     if !(advance.seconds.is_finite() && advance.seconds >= 0.0) {
         return Err(AdminError::BadRequest(
             "seconds must be a non-negative number (the clock never goes back)".into(),
@@ -302,13 +346,16 @@ async fn advance_clock(
     }
     let by = Duration::try_from_secs_f64(advance.seconds)
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
-    app.world.clock.advance(by);
+    app.world
+        .clock
+        .advance(by)
+        .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     Ok(Json(clock(&app)))
 }
 
 async fn get_journal(
     State(app): State<Arc<App>>,
-    Query(filter): Query<Filter>,
+    AdminQuery(filter): AdminQuery<Filter>,
 ) -> Json<Vec<Entry>> {
     Json(app.journal.list(&filter))
 }
@@ -334,9 +381,8 @@ struct ActiveMutants {
 
 async fn put_mutants(
     State(app): State<Arc<App>>,
-    Json(active): Json<Value>,
+    AdminJson(active): AdminJson<ActiveMutants>,
 ) -> Result<Json<Value>, AdminError> {
-    let active: ActiveMutants = body(active)?;
     if let Some(unknown) = active.active.iter().find(|name| {
         !crate::vendors::mutant_catalogue()
             .iter()

@@ -4,6 +4,21 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use time::OffsetDateTime;
 
+/// The latest instant the clock may show: the start of year 9999. RFC 3339 has four-digit
+/// years, and the year of headroom keeps every window and expiry computed from "now" (at most
+/// a year ahead: see `RateLimitConfig::MAX_WINDOW_SECONDS`) inside what `time` can represent.
+pub const LATEST: OffsetDateTime = time::macros::datetime!(9999-01-01 00:00:00 UTC);
+
+/// Why the clock refused to move.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the clock cannot move past {latest} (it is {now}; asked to move {asked_ms} ms ahead)", latest = rfc3339(LATEST), now = rfc3339(*now))]
+pub struct ClockError {
+    /// The clock's time when it was asked.
+    pub now: OffsetDateTime,
+    /// How far it was asked to move, milliseconds.
+    pub asked_ms: u128,
+}
+
 /// Wall-clock time plus an offset that tests (and the admin API) can advance.
 #[derive(Debug, Default)]
 pub struct Clock {
@@ -16,10 +31,14 @@ impl Clock {
         Self::default()
     }
 
-    /// The current (possibly advanced) time in UTC.
+    /// The current (possibly advanced) time in UTC, never later than [`LATEST`].
     pub fn now(&self) -> OffsetDateTime {
+        let offset = time::Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed));
+        // `advance` keeps the offset in range; saturating here as well means no offset that
+        // got in some other way (a real clock far in the future) can ever panic a request.
         OffsetDateTime::now_utc()
-            + time::Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))
+            .checked_add(offset)
+            .map_or(LATEST, |at| at.min(LATEST))
     }
 
     /// How far the clock has been moved ahead of real time, in milliseconds.
@@ -27,10 +46,23 @@ impl Clock {
         self.offset_ms.load(Ordering::Relaxed)
     }
 
-    /// Moves the clock forward by `by`.
-    pub fn advance(&self, by: std::time::Duration) {
-        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
-        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+    /// Moves the clock forward by `by`, unless that would take it past [`LATEST`]: then it
+    /// stays where it is.
+    pub fn advance(&self, by: std::time::Duration) -> Result<(), ClockError> {
+        let refused = || ClockError {
+            now: self.now(),
+            asked_ms: by.as_millis(),
+        };
+        let ms = i64::try_from(by.as_millis()).map_err(|_| refused())?;
+        self.offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                let offset = offset.checked_add(ms)?;
+                let at =
+                    OffsetDateTime::now_utc().checked_add(time::Duration::milliseconds(offset))?;
+                (at <= LATEST).then_some(offset)
+            })
+            .map(|_| ())
+            .map_err(|_| refused())
     }
 
     /// The current time as RFC 3339 text with millisecond precision (`2026-11-24T10:00:00.000Z`).
@@ -87,8 +119,35 @@ mod tests {
     fn advancing_moves_now_forward() {
         let clock = Clock::new();
         let before = clock.now();
-        clock.advance(std::time::Duration::from_secs(3600));
+        clock.advance(std::time::Duration::from_secs(3600)).unwrap();
         assert!(clock.now() - before >= time::Duration::seconds(3600));
+    }
+
+    #[test]
+    fn the_clock_refuses_to_pass_the_latest_instant_and_keeps_its_time() {
+        let clock = Clock::new();
+        for seconds in [300_000_000_000, u64::MAX / 1000, u64::MAX] {
+            let error = clock
+                .advance(std::time::Duration::from_secs(seconds))
+                .unwrap_err();
+            assert_eq!(error.asked_ms, u128::from(seconds) * 1000);
+            assert_eq!(
+                clock.offset_ms(),
+                0,
+                "a refused move leaves the clock alone"
+            );
+        }
+        let to_latest = (LATEST - clock.now()).whole_seconds() as u64 - 10;
+        clock
+            .advance(std::time::Duration::from_secs(to_latest))
+            .unwrap();
+        assert!(clock.advance(std::time::Duration::from_secs(60)).is_err());
+        assert!(clock.now() <= LATEST);
+        assert!(
+            clock.rfc3339().starts_with("9998-12-31T"),
+            "{}",
+            clock.rfc3339()
+        );
     }
 
     #[test]

@@ -45,7 +45,49 @@ pub enum Latency {
     },
 }
 
+/// The largest `sigma` a log-normal latency may have: at 10, one draw in a thousand is already
+/// e^31 times the median, so anything wider only ever draws 0 or [`MAX_LATENCY`].
+pub const MAX_SIGMA: f64 = 10.0;
+
 impl Latency {
+    /// Whether the distribution can be drawn from as written: finite, non-negative values,
+    /// a median and bounds within [`MAX_LATENCY`], `min_ms` not above `max_ms`, `sigma` at
+    /// most [`MAX_SIGMA`].
+    pub fn check(&self) -> Result<(), String> {
+        let max_ms = MAX_LATENCY.as_millis() as u64;
+        let within = |name: &str, ms: u64| {
+            if ms > max_ms {
+                Err(format!(
+                    "{name} {ms} is beyond the latency cap of {max_ms} ms"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        match *self {
+            Latency::Fixed { ms } => within("ms", ms),
+            Latency::Uniform { min_ms, max_ms } => {
+                within("min_ms", min_ms)?;
+                within("max_ms", max_ms)?;
+                if min_ms > max_ms {
+                    return Err(format!("min_ms {min_ms} is above max_ms {max_ms}"));
+                }
+                Ok(())
+            }
+            Latency::LogNormal { median_ms, sigma } => {
+                if !(median_ms.is_finite() && (0.0..=max_ms as f64).contains(&median_ms)) {
+                    return Err(format!(
+                        "median_ms must be a number within 0–{max_ms} (the latency cap)"
+                    ));
+                }
+                if !(sigma.is_finite() && (0.0..=MAX_SIGMA).contains(&sigma)) {
+                    return Err(format!("sigma must be a number within 0–{MAX_SIGMA}"));
+                }
+                Ok(())
+            }
+        }
+    }
+
     fn draw(&self, rng: &mut fastrand::Rng) -> Duration {
         let ms = match *self {
             Latency::Fixed { ms } => ms as f64,
@@ -60,7 +102,11 @@ impl Latency {
                 median_ms.max(0.0) * (sigma * z).exp()
             }
         };
-        Duration::from_secs_f64(ms.max(0.0) / 1000.0).min(MAX_LATENCY)
+        // A draw is clamped before it becomes a Duration: `from_secs_f64` panics on NaN,
+        // infinity and values beyond u64 seconds, which a wide tail reaches.
+        let ms = if ms.is_nan() { 0.0 } else { ms };
+        let capped = ms.clamp(0.0, MAX_LATENCY.as_millis() as f64);
+        Duration::from_secs_f64(capped / 1000.0)
     }
 }
 
@@ -128,6 +174,11 @@ impl FaultRule {
         }
         if !(0.0..=1.0).contains(&self.rate) {
             return Err("rate must be within 0.0–1.0".into());
+        }
+        if let Some(latency) = &self.latency {
+            latency
+                .check()
+                .map_err(|reason| format!("latency: {reason}"))?;
         }
         Ok(())
     }
@@ -313,6 +364,49 @@ mod tests {
         let median = draws[500].as_millis();
         assert!((40..=60).contains(&median), "median {median} ms");
         assert!(draws.iter().all(|d| *d <= MAX_LATENCY));
+    }
+
+    #[test]
+    fn latencies_beyond_the_cap_are_refused_and_never_panic_when_drawn() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        let wild = [
+            Latency::LogNormal {
+                median_ms: 1e23,
+                sigma: 0.0,
+            },
+            Latency::LogNormal {
+                median_ms: f64::NAN,
+                sigma: 0.0,
+            },
+            Latency::LogNormal {
+                median_ms: 10.0,
+                sigma: 1e6,
+            },
+            Latency::LogNormal {
+                median_ms: f64::INFINITY,
+                sigma: 1.0,
+            },
+            Latency::Fixed { ms: u64::MAX },
+            Latency::Uniform {
+                min_ms: 0,
+                max_ms: u64::MAX,
+            },
+            Latency::Uniform {
+                min_ms: 20,
+                max_ms: 10,
+            },
+        ];
+        for latency in &wild {
+            assert!(latency.check().is_err(), "{latency:?} was accepted");
+            for _ in 0..50 {
+                assert!(latency.draw(&mut rng) <= MAX_LATENCY);
+            }
+        }
+        let tame = Latency::LogNormal {
+            median_ms: 30_000.0,
+            sigma: MAX_SIGMA,
+        };
+        assert_eq!(tame.check(), Ok(()));
     }
 
     #[test]

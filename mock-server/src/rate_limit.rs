@@ -67,6 +67,45 @@ pub struct RateLimitConfig {
     pub retry_after: RetryAfterUnits,
 }
 
+impl RateLimitConfig {
+    /// The largest budget per window: a sliding window keeps one timestamp per admitted
+    /// request, so the budget bounds the limiter's memory per credential.
+    pub const MAX_LIMIT: u32 = 100_000;
+    /// The longest window, a leap year: windows are computed from the clock, which keeps a
+    /// year of headroom (see [`crate::clock::LATEST`]).
+    pub const MAX_WINDOW_SECONDS: u32 = 366 * 24 * 3600;
+    /// The most tiers one limit names.
+    pub const MAX_TIERS: usize = 64;
+
+    /// Whether the limit can be enforced and rendered as the specs require: every budget
+    /// within 1–[`Self::MAX_LIMIT`] (a budget of 0 would send `X-RateLimit-Limit: 0`, which
+    /// the vendors' specs forbid), the window within 1–[`Self::MAX_WINDOW_SECONDS`]. The
+    /// admin API and start-up both refuse a limit that fails this.
+    pub fn check(&self) -> Result<(), String> {
+        let budget = |name: &str, value: u32| {
+            if (1..=Self::MAX_LIMIT).contains(&value) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be within 1–{}", Self::MAX_LIMIT))
+            }
+        };
+        budget("limit", self.limit)?;
+        if !(1..=Self::MAX_WINDOW_SECONDS).contains(&self.window_seconds) {
+            return Err(format!(
+                "window_seconds must be within 1–{}",
+                Self::MAX_WINDOW_SECONDS
+            ));
+        }
+        if self.tiers.len() > Self::MAX_TIERS {
+            return Err(format!("at most {} tiers", Self::MAX_TIERS));
+        }
+        for (tier, limit) in &self.tiers {
+            budget(&format!("tier {tier:?}"), *limit)?;
+        }
+        Ok(())
+    }
+}
+
 /// The limiter's verdict on one request, and what the headers say about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decision {

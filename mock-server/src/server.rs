@@ -38,6 +38,18 @@ pub enum StartError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A rate limit in the configuration cannot be enforced (see
+    /// [`crate::rate_limit::RateLimitConfig::check`]).
+    #[error("configuration: rate limit of {vendor}: {reason}")]
+    RateLimit {
+        /// The vendor it limits.
+        vendor: crate::VendorId,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The embedded admin document did not compile.
+    #[error(transparent)]
+    AdminContract(#[from] &'static admin::ContractError),
     /// The listener could not bind.
     #[error("binding {addr}: {source}")]
     Bind {
@@ -84,6 +96,13 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
     for (index, rule) in options.config.faults.iter().enumerate() {
         rule.check(&specs)
             .map_err(|reason| StartError::Fault { index, reason })?;
+    }
+    // Compiled now, so a broken admin document stops the start instead of failing requests.
+    admin::AdminContract::embedded()?;
+    for (vendor, limit) in options.config.active_rate_limits() {
+        limit
+            .check()
+            .map_err(|reason| StartError::RateLimit { vendor, reason })?;
     }
     let world = World::new(options.config.seed);
     let vendors = build(&options.config, &world);

@@ -298,7 +298,10 @@ async fn enhance_accepts_the_session_cookie_and_cloudcockpit_needs_its_tenant() 
     assert_eq!(status, 200);
     let big = format!("{path}?limit=341506299427983917056");
     let (status, _, _) = read(fake.send(Method::GET, &big, &both, None).await).await;
-    assert_eq!(status, 200, "an integer beyond 64 bits is still an integer");
+    assert_eq!(
+        status, 400,
+        "Enhance parses integers into 64 bits: a bigger one is refused (x-understudy-integers)"
+    );
     let url = "/cloudcockpit/v1/Customers/relationship-acceptance?providerInstanceId=5b0e6a52-3c1f-4f0e-9d47-2a9c8e1f7b30";
     let (status, _, body) = read(
         fake.send(

@@ -71,7 +71,8 @@ async fn dub_allows_exactly_the_budget_then_429s_until_the_window_passes() {
         .app
         .world
         .clock
-        .advance(Duration::from_secs(60));
+        .advance(Duration::from_secs(60))
+        .unwrap();
     let (status, headers, _) = read(
         fake.send(
             Method::PUT,

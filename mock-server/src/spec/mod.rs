@@ -5,6 +5,7 @@
 //! parameter, body and response schema is compiled by `jsonschema` against the whole document, so
 //! `$ref`s into `components` resolve without copying.
 
+mod integers;
 mod normalize;
 mod operation;
 mod schema;
@@ -132,6 +133,7 @@ impl VendorSpec {
                 message: "only OpenAPI 3.0.x and 3.1.x are supported".into(),
             });
         }
+        integers::mark_int64(&mut normalised);
         let operations = Compiler::new(vendor, &normalised)?.operations()?;
         Ok(VendorSpec {
             vendor,
@@ -269,6 +271,7 @@ impl<'d> Compiler<'d> {
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
             .should_validate_formats(true)
+            .with_keyword(integers::KEYWORD, integers::factory)
             .with_registry(&self.registry)
             .build(&wrapper)
             .map_err(|e| SpecError::Schema {
@@ -532,7 +535,8 @@ fn json_media(content: &serde_json::Map<String, Value>) -> Option<(&String, &Val
 }
 
 /// Percent-encodes a JSON pointer for use as a URI fragment (path templates carry `{` and `}`).
-fn fragment(pointer: &str) -> String {
+/// A JSON pointer written as a URI fragment (percent-encoding what a fragment cannot hold).
+pub(crate) fn fragment(pointer: &str) -> String {
     let mut out = String::with_capacity(pointer.len());
     for c in pointer.chars() {
         match c {

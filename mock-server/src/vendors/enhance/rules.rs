@@ -86,7 +86,8 @@ impl Rules<'_> {
             1
         };
         let status = query.get("status").and_then(Value::as_str);
-        // A planId beyond 64 bits names no plan: it filters everything out.
+        // Validation admits only 64-bit integers (x-understudy-integers); a negative one names
+        // no plan and filters everything out.
         let plan_id = query.get("planId").map(Value::as_i64);
         let sort_by = query.get("sortBy").and_then(Value::as_str);
         let key = ListingKey {
