@@ -304,17 +304,16 @@ async fn put_faults(
     State(app): State<Arc<App>>,
     AdminJson(rules): AdminJson<Vec<FaultRule>>,
 ) -> Result<StatusCode, AdminError> {
-    for rule in &rules {
-        rule.check(&app.specs).map_err(AdminError::BadRequest)?;
-    }
-    app.faults.set(rules);
+    app.faults
+        .set(rules)
+        .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// A rule must name a real operation and a status that operation (or, vendor-wide, at least
 /// one of the vendor's operations) documents.
 async fn delete_faults(State(app): State<Arc<App>>) -> StatusCode {
-    app.faults.set(Vec::new());
+    app.faults.clear();
     StatusCode::NO_CONTENT
 }
 
@@ -383,15 +382,9 @@ async fn put_mutants(
     State(app): State<Arc<App>>,
     AdminJson(active): AdminJson<ActiveMutants>,
 ) -> Result<Json<Value>, AdminError> {
-    if let Some(unknown) = active.active.iter().find(|name| {
-        !crate::vendors::mutant_catalogue()
-            .iter()
-            .any(|(n, _)| n == name)
-    }) {
-        return Err(AdminError::BadRequest(format!(
-            "no mutant named {unknown:?}"
-        )));
-    }
-    app.world.mutants.set(active.active);
+    app.world
+        .mutants
+        .activate(active.active)
+        .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     Ok(get_mutants(State(app)).await)
 }

@@ -5,7 +5,7 @@
 //! fault with a `Prefer` header (`Prefer: code=503`, `Prefer: latency=250`, `Prefer: drop`), as
 //! Prism does. The pipeline removes that header before the vendor sees the request.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::HeaderValue;
@@ -19,6 +19,28 @@ pub const PREFER_HEADER: &str = "prefer";
 
 /// Latency never exceeds this, whatever the distribution draws, so no request hangs for long.
 pub const MAX_LATENCY: Duration = Duration::from_secs(30);
+
+/// The most rules in force at once.
+pub const MAX_RULES: usize = 256;
+
+/// The most times one rule may be told to fire.
+pub const MAX_TIMES: u32 = 1_000_000;
+
+/// Why a fault rule (or a set of them) was refused: it could never apply as written.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum FaultError {
+    /// One rule cannot apply.
+    #[error("fault rule {index}: {reason}")]
+    Rule {
+        /// The rule's position in the list, from 0.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// More rules than [`MAX_RULES`].
+    #[error("at most {MAX_RULES} fault rules, not {0}")]
+    TooMany(usize),
+}
 
 /// How long to wait before answering.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -134,6 +156,9 @@ pub struct FaultRule {
     /// Close the connection without answering.
     #[serde(default)]
     pub drop_connection: bool,
+    /// How many times the rule fires before it is spent (every matching request when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
 }
 
 fn always() -> f64 {
@@ -141,6 +166,67 @@ fn always() -> f64 {
 }
 
 impl FaultRule {
+    /// A rule for every operation of `vendor` that does nothing yet: set what it injects with
+    /// the builder methods.
+    ///
+    /// ```
+    /// use understudy::VendorId;
+    /// use understudy::faults::FaultRule;
+    ///
+    /// // Dub's partner creation answers 500 twice, then as usual.
+    /// let rule = FaultRule::new(VendorId::Dub).operation("createPartner").status(500).times(2);
+    /// assert_eq!(rule.times, Some(2));
+    /// ```
+    pub fn new(vendor: VendorId) -> Self {
+        FaultRule {
+            vendor,
+            operation: None,
+            status: None,
+            rate: 1.0,
+            seed: None,
+            latency: None,
+            drop_connection: false,
+            times: None,
+        }
+    }
+
+    /// Only requests for this operation id.
+    pub fn operation(mut self, operation_id: impl Into<String>) -> Self {
+        self.operation = Some(operation_id.into());
+        self
+    }
+
+    /// Answer with `status` (one the operation documents).
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Wait `latency` first.
+    pub fn latency(mut self, latency: Latency) -> Self {
+        self.latency = Some(latency);
+        self
+    }
+
+    /// Drop the connection instead of answering.
+    pub fn drop_connection(mut self) -> Self {
+        self.drop_connection = true;
+        self
+    }
+
+    /// Apply to this share of matching requests, drawn from `seed`'s sequence.
+    pub fn rate(mut self, rate: f64, seed: u64) -> Self {
+        self.rate = rate;
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Fire `times` times, then stop.
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = Some(times);
+        self
+    }
+
     /// Whether the rule can ever apply: its operation exists, its status is one the operation
     /// (or one of the vendor's operations) documents, and its rate is a share. The admin API
     /// refuses a rule that fails this, and so does start-up for the configuration's rules.
@@ -179,6 +265,11 @@ impl FaultRule {
             latency
                 .check()
                 .map_err(|reason| format!("latency: {reason}"))?;
+        }
+        if let Some(times) = self.times
+            && !(1..=MAX_TIMES).contains(&times)
+        {
+            return Err(format!("times must be within 1–{MAX_TIMES}"));
         }
         Ok(())
     }
@@ -233,11 +324,12 @@ impl Injection {
     }
 }
 
-/// A rule with its random sequence.
+/// A rule with its random sequence and what is left of its `times`.
 #[derive(Debug)]
 struct Armed {
     rule: FaultRule,
     rng: fastrand::Rng,
+    remaining: Option<u32>,
 }
 
 impl Armed {
@@ -245,34 +337,75 @@ impl Armed {
         let rng = rule
             .seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
-        Armed { rule, rng }
+        Armed {
+            remaining: rule.times,
+            rule,
+            rng,
+        }
     }
 }
 
-/// The fault rules in force.
-#[derive(Debug, Default)]
+/// The fault rules in force. Every rule is checked against the specs when it is set, so a
+/// Rust caller gets the same guarantee as the admin API: no rule that can never apply.
+#[derive(Debug)]
 pub struct Faults {
+    specs: Arc<SpecSet>,
     rules: Mutex<Vec<Armed>>,
 }
 
+/// Checks every rule of `rules` against `specs`.
+pub fn check_all(rules: &[FaultRule], specs: &SpecSet) -> Result<(), FaultError> {
+    if rules.len() > MAX_RULES {
+        return Err(FaultError::TooMany(rules.len()));
+    }
+    for (index, rule) in rules.iter().enumerate() {
+        rule.check(specs)
+            .map_err(|reason| FaultError::Rule { index, reason })?;
+    }
+    Ok(())
+}
+
 impl Faults {
-    /// Rules in force from the start.
-    pub fn new(rules: Vec<FaultRule>) -> Self {
-        Faults {
+    /// The rules in force from the start, checked against `specs`.
+    pub fn new(specs: Arc<SpecSet>, rules: Vec<FaultRule>) -> Result<Self, FaultError> {
+        check_all(&rules, &specs)?;
+        Ok(Faults {
+            specs,
             rules: Mutex::new(rules.into_iter().map(Armed::new).collect()),
-        }
+        })
     }
 
-    /// The rules in force.
+    /// The rules in force (a spent rule is still listed, with `times` as it was set).
     pub fn rules(&self) -> Vec<FaultRule> {
         let rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
         rules.iter().map(|a| a.rule.clone()).collect()
     }
 
-    /// Replaces every rule (their random sequences restart from their seeds).
-    pub fn set(&self, rules: Vec<FaultRule>) {
+    /// Replaces every rule (their random sequences restart from their seeds), unless one of
+    /// them can never apply: then nothing changes.
+    pub fn set(&self, rules: Vec<FaultRule>) -> Result<(), FaultError> {
+        check_all(&rules, &self.specs)?;
         *self.rules.lock().unwrap_or_else(|p| p.into_inner()) =
             rules.into_iter().map(Armed::new).collect();
+        Ok(())
+    }
+
+    /// Adds one rule after the others.
+    pub fn push(&self, rule: FaultRule) -> Result<(), FaultError> {
+        let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
+        let index = rules.len();
+        if index >= MAX_RULES {
+            return Err(FaultError::TooMany(index + 1));
+        }
+        rule.check(&self.specs)
+            .map_err(|reason| FaultError::Rule { index, reason })?;
+        rules.push(Armed::new(rule));
+        Ok(())
+    }
+
+    /// Removes every rule.
+    pub fn clear(&self) {
+        self.rules.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// What the rules inject into a request for `operation` of `vendor`. Every matching rule
@@ -281,11 +414,17 @@ impl Faults {
         let mut rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());
         for armed in rules.iter_mut() {
             let rule = &armed.rule;
-            if rule.vendor != vendor || rule.operation.as_deref().is_some_and(|o| o != operation) {
+            if rule.vendor != vendor
+                || rule.operation.as_deref().is_some_and(|o| o != operation)
+                || armed.remaining == Some(0)
+            {
                 continue;
             }
             let hit = rule.rate >= 1.0 || armed.rng.f64() < rule.rate;
             if hit {
+                if let Some(remaining) = armed.remaining.as_mut() {
+                    *remaining -= 1;
+                }
                 let latency = rule.latency.clone();
                 return Injection {
                     status: armed.rule.status,
@@ -303,15 +442,18 @@ mod tests {
     use super::*;
 
     fn rule(rate: f64, seed: u64) -> FaultRule {
-        FaultRule {
-            vendor: VendorId::Dub,
-            operation: Some("createPartner".into()),
-            status: Some(500),
-            rate,
-            seed: Some(seed),
-            latency: None,
-            drop_connection: false,
-        }
+        FaultRule::new(VendorId::Dub)
+            .operation("createPartner")
+            .status(500)
+            .rate(rate, seed)
+    }
+
+    fn specs() -> Arc<SpecSet> {
+        Arc::new(SpecSet::embedded().unwrap())
+    }
+
+    fn faults(rules: Vec<FaultRule>) -> Faults {
+        Faults::new(specs(), rules).unwrap()
     }
 
     fn pattern(faults: &Faults, n: usize) -> Vec<bool> {
@@ -322,26 +464,59 @@ mod tests {
 
     #[test]
     fn a_seeded_error_rate_is_reproducible_and_near_its_rate() {
-        let first = pattern(&Faults::new(vec![rule(0.3, 7)]), 1000);
-        let again = pattern(&Faults::new(vec![rule(0.3, 7)]), 1000);
+        let first = pattern(&faults(vec![rule(0.3, 7)]), 1000);
+        let again = pattern(&faults(vec![rule(0.3, 7)]), 1000);
         assert_eq!(first, again);
         let hits = first.iter().filter(|h| **h).count();
         assert!(
             (240..360).contains(&hits),
             "{hits} hits of 1000 at rate 0.3"
         );
-        assert_ne!(first, pattern(&Faults::new(vec![rule(0.3, 8)]), 1000));
+        assert_ne!(first, pattern(&faults(vec![rule(0.3, 8)]), 1000));
     }
 
     #[test]
     fn rules_match_vendor_and_operation() {
-        let faults = Faults::new(vec![rule(1.0, 1)]);
+        let faults = faults(vec![rule(1.0, 1)]);
         assert!(faults.pick(VendorId::Dub, "createPartnerLink").is_empty());
         assert!(faults.pick(VendorId::Confluent, "createPartner").is_empty());
         assert_eq!(
             faults.pick(VendorId::Dub, "createPartner").status,
             Some(500)
         );
+    }
+
+    #[test]
+    fn a_rule_told_to_fire_n_times_stops_after_n() {
+        let faults = faults(vec![rule(1.0, 1).times(2)]);
+        assert_eq!(pattern(&faults, 4), [true, true, false, false]);
+        assert_eq!(
+            faults.rules()[0].times,
+            Some(2),
+            "the rule is listed as it was set"
+        );
+    }
+
+    #[test]
+    fn rules_that_can_never_apply_are_refused_by_rust_callers_too() {
+        let faults = faults(vec![rule(1.0, 1)]);
+        let unknown = FaultRule::new(VendorId::Dub).operation("noSuchOperation");
+        assert!(matches!(
+            faults.set(vec![rule(0.5, 1), unknown.clone()]),
+            Err(FaultError::Rule { index: 1, .. })
+        ));
+        assert!(
+            faults
+                .push(FaultRule::new(VendorId::Dub).status(299))
+                .is_err()
+        );
+        assert!(faults.push(rule(1.0, 1).times(0)).is_err());
+        assert_eq!(faults.rules(), vec![rule(1.0, 1)], "nothing changed");
+        assert!(Faults::new(specs(), vec![unknown]).is_err());
+        assert!(matches!(
+            faults.set(vec![rule(1.0, 1); MAX_RULES + 1]),
+            Err(FaultError::TooMany(_))
+        ));
     }
 
     #[test]

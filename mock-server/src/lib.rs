@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+mod fake;
 pub mod faults;
 pub mod fixtures;
 pub mod ids;
@@ -21,4 +22,5 @@ pub mod spec;
 mod vendor_id;
 pub mod vendors;
 
+pub use fake::{Fake, FakeBuilder, JournalQuery};
 pub use vendor_id::{UnknownVendor, VendorId};

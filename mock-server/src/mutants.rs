@@ -5,6 +5,11 @@
 use std::collections::BTreeSet;
 use std::sync::RwLock;
 
+/// A mutant name the catalogue does not have.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("no mutant named {0:?}")]
+pub struct UnknownMutant(pub String);
+
 /// The set of active mutants, by name (`vendor.what-breaks`).
 #[derive(Debug, Default)]
 pub struct Mutants {
@@ -21,6 +26,25 @@ impl Mutants {
     pub fn active(&self, name: &str) -> bool {
         let active = self.active.read().unwrap_or_else(|p| p.into_inner());
         !active.is_empty() && active.contains(name)
+    }
+
+    /// Activates exactly the mutants in `names` (an empty list turns them all off), unless one
+    /// of them is not in the catalogue: then nothing changes.
+    pub fn activate<I, S>(&self, names: I) -> Result<(), UnknownMutant>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let names: Vec<String> = names.into_iter().map(Into::into).collect();
+        let catalogue = crate::vendors::mutant_catalogue();
+        if let Some(unknown) = names
+            .iter()
+            .find(|name| !catalogue.iter().any(|(known, _)| known == name))
+        {
+            return Err(UnknownMutant(unknown.clone()));
+        }
+        self.set(names);
+        Ok(())
     }
 
     /// Activates exactly the mutants in `names` (an empty list turns them all off).

@@ -31,13 +31,8 @@ pub enum StartError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     /// A fault rule in the configuration can never apply (see [`crate::faults::FaultRule::check`]).
-    #[error("configuration: fault rule {index}: {reason}")]
-    Fault {
-        /// The rule's position in `faults`, from 0.
-        index: usize,
-        /// What is wrong with it.
-        reason: String,
-    },
+    #[error("configuration: {0}")]
+    Fault(#[from] crate::faults::FaultError),
     /// A rate limit in the configuration cannot be enforced (see
     /// [`crate::rate_limit::RateLimitConfig::check`]).
     #[error("configuration: rate limit of {vendor}: {reason}")]
@@ -93,10 +88,6 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         Some(dir) => SpecSet::from_dir(dir)?,
         None => SpecSet::embedded()?,
     };
-    for (index, rule) in options.config.faults.iter().enumerate() {
-        rule.check(&specs)
-            .map_err(|reason| StartError::Fault { index, reason })?;
-    }
     // Compiled now, so a broken admin document stops the start instead of failing requests.
     admin::AdminContract::embedded()?;
     for (vendor, limit) in options.config.active_rate_limits() {
@@ -109,13 +100,15 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
     let limiter = Arc::new(
         RateLimiter::new(options.config.active_rate_limits()).with_mutants(world.mutants.clone()),
     );
+    let specs = Arc::new(specs);
+    let faults = Arc::new(Faults::new(specs.clone(), options.config.faults.clone())?);
     Ok(Arc::new(App {
-        specs: Arc::new(specs),
+        specs,
         vendors,
         world,
         strict: options.strict,
         limiter,
-        faults: Arc::new(Faults::new(options.config.faults.clone())),
+        faults,
         journal: Arc::new(Journal::new(options.config.journal_capacity)),
         max_resources: options.config.max_resources,
         conforming: ConformingBodies::new(CONFORMING_BODIES),
@@ -179,6 +172,11 @@ impl Background {
         let _ = self.shutdown.send(());
         self.task.await.unwrap_or(Ok(()))
     }
+
+    /// Tells the server to stop without waiting for it (for `Drop`, which cannot wait).
+    pub fn stop_in_background(self) {
+        let _ = self.shutdown.send(());
+    }
 }
 
 /// A fake that is listening.
@@ -194,6 +192,11 @@ impl Running {
     /// The base URL of the fake, e.g. `http://127.0.0.1:4141`.
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// Tells the server to stop without waiting for it.
+    pub fn stop_in_background(self) {
+        self.server.stop_in_background();
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits.

@@ -323,7 +323,7 @@ async fn faults_set_through_the_admin_api_apply_and_clear() {
         .await;
     assert_eq!(response.status().as_u16(), 201);
     // The forced 500 stored nothing.
-    let state = fake.running.app.vendors[&VendorId::Dub].state().export();
+    let state = fake.store(VendorId::Dub).export();
     assert_eq!(state["partners"].as_object().unwrap().len(), 1);
 }
 
@@ -381,7 +381,7 @@ async fn the_resource_cap_refuses_creates_with_the_vendor_error_and_keeps_state(
             .await;
         assert_eq!(response.status().as_u16(), 201);
     }
-    let before = fake.running.app.vendors[&VendorId::Dub].state().export();
+    let before = fake.store(VendorId::Dub).export();
     let (status, _, body) = read(
         fake.send(Method::POST, "/dub/partners", &DUB, Some(&partner(9)))
             .await,
@@ -389,10 +389,7 @@ async fn the_resource_cap_refuses_creates_with_the_vendor_error_and_keeps_state(
     .await;
     assert_eq!(status, 403);
     assert_eq!(body["error"]["code"], "exceeded_limit");
-    assert_eq!(
-        fake.running.app.vendors[&VendorId::Dub].state().export(),
-        before
-    );
+    assert_eq!(fake.store(VendorId::Dub).export(), before);
     // A reset frees the room.
     admin(&fake, Method::POST, "/reset", None).await;
     let response = fake

@@ -60,16 +60,11 @@ async fn call(
 }
 
 fn export(fake: &Fake) -> Value {
-    fake.running.app.vendors[&VendorId::Archera]
-        .state()
-        .export()
+    fake.store(VendorId::Archera).export()
 }
 
 fn import(fake: &Fake, state: Value) {
-    fake.running.app.vendors[&VendorId::Archera]
-        .state()
-        .import(state)
-        .unwrap();
+    fake.store(VendorId::Archera).import(state).unwrap();
 }
 
 fn is_uuid_v4(text: &str) -> bool {
@@ -660,7 +655,7 @@ async fn child_orgs_lists_every_child_with_checklists_from_its_onboarding_state(
 #[tokio::test]
 async fn register_child_is_deprecated_in_the_spec_and_still_served() {
     let fake = Fake::start().await;
-    let spec = fake.running.app.specs.vendor(VendorId::Archera);
+    let spec = fake.spec(VendorId::Archera);
     let op = spec
         .operations
         .iter()
@@ -1038,7 +1033,6 @@ async fn a_refused_request_of_every_kind_leaves_the_state_unchanged() {
 #[tokio::test]
 async fn mutants_break_the_rules_they_name() {
     let fake = Fake::start().await;
-    let mutants = &fake.running.app.world.mutants;
     let purchase = format!("/purchase-plans-v2/{AWS_PLAN}/purchase");
     let buyer = json!({"email": "buyer@northwind.example"});
     assert_eq!(
@@ -1065,7 +1059,8 @@ async fn mutants_break_the_rules_they_name() {
         .0,
         409
     );
-    mutants.set(["archera.second-purchase-allowed".to_string()]);
+    fake.set_mutants(["archera.second-purchase-allowed"])
+        .unwrap();
     assert_eq!(
         call(&fake, Method::POST, NORTHWIND, &purchase, Some(buyer))
             .await
@@ -1073,15 +1068,17 @@ async fn mutants_break_the_rules_they_name() {
         200
     );
 
-    mutants.set(["archera.onboarding-not-idempotent".to_string()]);
+    fake.set_mutants(["archera.onboarding-not-idempotent"])
+        .unwrap();
     let (_, _, again) = call(&fake, Method::POST, NORTHWIND, "/onboarding/start", None).await;
     assert_ne!(again["onboarding_id"], NORTHWIND_ONBOARDING);
 
-    mutants.set(["archera.foreign-org-allowed".to_string()]);
+    fake.set_mutants(["archera.foreign-org-allowed"]).unwrap();
     let (status, _, _) = call(&fake, Method::GET, MERIDIAN, "/onboarding/child-orgs", None).await;
     assert_eq!(status, 200);
 
-    mutants.set(["archera.verify-always-available".to_string()]);
+    fake.set_mutants(["archera.verify-always-available"])
+        .unwrap();
     let (_, _, body) = call(
         &fake,
         Method::POST,
@@ -1092,7 +1089,8 @@ async fn mutants_break_the_rules_they_name() {
     .await;
     assert!(all(&body, "available"));
 
-    mutants.set(["archera.patch-url-not-validated".to_string()]);
+    fake.set_mutants(["archera.patch-url-not-validated"])
+        .unwrap();
     let (status, _, _) = call(
         &fake,
         Method::PATCH,
@@ -1103,7 +1101,7 @@ async fn mutants_break_the_rules_they_name() {
     .await;
     assert_eq!(status, 200);
 
-    mutants.set([]);
+    fake.set_mutants(Vec::<String>::new()).unwrap();
     let (status, _, _) = call(&fake, Method::GET, MERIDIAN, "/onboarding/child-orgs", None).await;
     assert_eq!(status, 403);
     let names: BTreeSet<&str> = understudy::vendors::archera::MUTANTS
@@ -1521,7 +1519,7 @@ async fn every_documented_status_of_the_eleven_operations_is_produced() {
     const PENDING: [u16; 1] = [500];
     let fake = Fake::start().await;
     let table = table();
-    let spec = fake.running.app.specs.vendor(VendorId::Archera);
+    let spec = fake.spec(VendorId::Archera);
     assert_eq!(spec.operations.len(), 11);
     for op in &spec.operations {
         let rows = table
@@ -1582,7 +1580,7 @@ async fn export_import_round_trips_and_reset_restores_the_seeded_world() {
     .await;
     let changed = export(&fake);
     assert_ne!(changed, seeded);
-    let store = fake.running.app.vendors[&VendorId::Archera].state();
+    let store = fake.store(VendorId::Archera);
     // orgs + plans + onboarding records (Northwind AWS, Contoso Azure and now AWS).
     assert_eq!(store.resources(), 5 + 4 + 3);
     store.reset();

@@ -76,9 +76,7 @@ fn indirect_link(reseller_partner: &str) -> String {
 }
 
 fn export(fake: &Fake) -> Value {
-    fake.running.app.vendors[&VendorId::Cloudcockpit]
-        .state()
-        .export()
+    fake.store(VendorId::Cloudcockpit).export()
 }
 
 #[tokio::test]
@@ -383,10 +381,7 @@ async fn every_documented_status_is_produced_by_some_request() {
         produced.insert(answer.status);
     }
     let documented = fake
-        .running
-        .app
-        .specs
-        .vendor(VendorId::Cloudcockpit)
+        .spec(VendorId::Cloudcockpit)
         .operation("getCustomerRelationshipAcceptance")
         .unwrap()
         .documented_statuses();
@@ -445,7 +440,7 @@ async fn thirty_two_parallel_requests_each_get_their_pairs_link() {
 #[tokio::test]
 async fn the_world_is_state_that_export_import_and_reset_govern() {
     let fake = Fake::start().await;
-    let store = fake.running.app.vendors[&VendorId::Cloudcockpit].state();
+    let store = fake.store(VendorId::Cloudcockpit);
     let seed = store.export();
     assert_eq!(
         store.resources(),
@@ -466,24 +461,25 @@ async fn the_world_is_state_that_export_import_and_reset_govern() {
 #[tokio::test]
 async fn mutants_break_the_rules_they_name() {
     let fake = Fake::start().await;
-    let mutants = &fake.running.app.world.mutants;
     for (name, _) in understudy::vendors::cloudcockpit::MUTANTS {
         assert!(name.starts_with("cloudcockpit."));
     }
     let foreign = format!("providerInstanceId={TAILSPIN}&resellerId={FABRIKAM}");
     let correlation = ("X-Correlation-Id", "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6");
 
-    mutants.set(["cloudcockpit.reseller-id-not-enforced".to_string()]);
+    fake.set_mutants(["cloudcockpit.reseller-id-not-enforced"])
+        .unwrap();
     let answer = get(&fake, &foreign, &[RESELLER, TENANT]).await;
     assert_eq!(answer.status, 200, "another reseller's link handed out");
     assert_eq!(answer.link(), indirect_link(FABRIKAM_PARTNER));
 
-    mutants.set(["cloudcockpit.correlation-id-dropped".to_string()]);
+    fake.set_mutants(["cloudcockpit.correlation-id-dropped"])
+        .unwrap();
     let answer = get(&fake, "providerInstanceId=bad", &[CSP, TENANT, correlation]).await;
     assert_eq!(answer.status, 400);
     assert_ne!(answer.body["correlationId"], correlation.1);
 
-    mutants.set([]);
+    fake.set_mutants(Vec::<String>::new()).unwrap();
     assert_eq!(get(&fake, &foreign, &[RESELLER, TENANT]).await.status, 403);
     let answer = get(&fake, "providerInstanceId=bad", &[CSP, TENANT, correlation]).await;
     assert_eq!(answer.body["correlationId"], correlation.1);

@@ -114,9 +114,7 @@ fn link_body(token: &str, entitlement: Value) -> Value {
 }
 
 fn export(fake: &Fake) -> Value {
-    fake.running.app.vendors[&VendorId::Confluent]
-        .state()
-        .export()
+    fake.store(VendorId::Confluent).export()
 }
 
 fn organization(state: &Value, id: &str) -> Value {
@@ -641,7 +639,7 @@ async fn every_documented_status_is_produced_by_some_request() {
         assert_eq!(answer.status, *expected, "{op}: {}", answer.body);
         produced.insert((op, answer.status));
     }
-    let spec = fake.running.app.specs.vendor(VendorId::Confluent);
+    let spec = fake.spec(VendorId::Confluent);
     for op in ["signup", "activateSignup", "signupPartnerV2Link"] {
         let documented = spec.operation(op).unwrap().documented_statuses();
         for status in documented {
@@ -739,7 +737,7 @@ async fn racing_requests_for_one_resource_get_exactly_one_success() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_two_parallel_links_with_imported_tokens_link_thirty_two_entitlements() {
     let fake = Fake::start().await;
-    let store = fake.running.app.vendors[&VendorId::Confluent].state();
+    let store = fake.store(VendorId::Confluent);
     let mut state = store.export();
     for i in 0..32 {
         state["linking_tokens"][format!("parallel-token-{i}")] = json!({
@@ -790,7 +788,7 @@ async fn thirty_two_parallel_links_with_imported_tokens_link_thirty_two_entitlem
 #[tokio::test]
 async fn reset_restores_the_seeded_world_and_export_import_round_trips() {
     let fake = Fake::start().await;
-    let store = fake.running.app.vendors[&VendorId::Confluent].state();
+    let store = fake.store(VendorId::Confluent);
     let seed = store.export();
     let seeded_resources = store.resources();
     assert_eq!(
@@ -821,19 +819,19 @@ async fn reset_restores_the_seeded_world_and_export_import_round_trips() {
 #[tokio::test]
 async fn mutants_break_the_rules_they_name() {
     let fake = Fake::start().await;
-    let mutants = &fake.running.app.world.mutants;
     for (name, _) in understudy::vendors::confluent::MUTANTS {
         assert!(name.starts_with("confluent."));
     }
 
-    mutants.set(["confluent.used-token-accepted".to_string()]);
+    fake.set_mutants(["confluent.used-token-accepted"]).unwrap();
     let body = link_body("confluent_link_used", details("mutant-1"));
     assert_eq!(link(&fake, &body).await.status, 201, "a used token links");
 
-    mutants.set(["confluent.no-409-on-reactivation".to_string()]);
+    fake.set_mutants(["confluent.no-409-on-reactivation"])
+        .unwrap();
     assert_eq!(activate(&fake, COMPLETE).await.status, 201);
 
-    mutants.set(["confluent.dry-run-persists".to_string()]);
+    fake.set_mutants(["confluent.dry-run-persists"]).unwrap();
     let before = export(&fake);
     let answer = call(
         &fake,
@@ -846,7 +844,8 @@ async fn mutants_break_the_rules_they_name() {
     assert_ne!(export(&fake), before, "the dry run was stored");
 
     // Strict mode catches the 409 without its required Location header.
-    mutants.set(["confluent.conflict-without-location".to_string()]);
+    fake.set_mutants(["confluent.conflict-without-location"])
+        .unwrap();
     let (status, headers, _) = read(
         fake.send(
             Method::POST,
@@ -866,7 +865,7 @@ async fn mutants_break_the_rules_they_name() {
     );
 
     // Switched off, the rules hold again.
-    mutants.set([]);
+    fake.set_mutants(Vec::<String>::new()).unwrap();
     assert_eq!(activate(&fake, COMPLETE).await.status, 409);
     assert_eq!(link(&fake, &body).await.status, 400);
 }

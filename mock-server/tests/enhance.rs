@@ -124,9 +124,7 @@ fn code(body: &Value) -> (&str, &str) {
 }
 
 fn export(fake: &Fake) -> Value {
-    fake.running.app.vendors[&VendorId::Enhance]
-        .state()
-        .export()
+    fake.store(VendorId::Enhance).export()
 }
 
 /// The reseller subscription's usage per resource, as the MO sees it.
@@ -1012,7 +1010,7 @@ async fn every_documented_status_of_the_four_operations_is_produced() {
         }
         produced.insert((r.op.to_string(), status));
     }
-    let spec = fake.running.app.specs.vendor(VendorId::Enhance);
+    let spec = fake.spec(VendorId::Enhance);
     let mut documented = BTreeSet::new();
     for op in &spec.operations {
         for status in op.documented_statuses() {
@@ -1092,7 +1090,7 @@ async fn parallel_sales_never_oversell_the_resellers_quota() {
 // Mutants
 
 fn activate(fake: &Fake, name: &str) {
-    fake.running.app.world.mutants.set([name.to_string()]);
+    fake.set_mutants([name]).unwrap();
 }
 
 #[tokio::test]
@@ -1144,7 +1142,7 @@ async fn every_mutant_changes_what_a_client_sees() {
     );
 
     // Switched off, the rules hold again.
-    fake.running.app.world.mutants.set([]);
+    fake.set_mutants(Vec::<String>::new()).unwrap();
     assert_eq!(create_customer(&fake, MO, "Acme Widgets Ltd").await.0, 409);
     assert_eq!(customers(&fake, MO, "?limit=1").await["total"], 5);
 }
@@ -1165,7 +1163,7 @@ async fn reset_restores_the_seeded_world_and_export_import_round_trips() {
     );
     let changed = export(&fake);
     assert_ne!(changed, seeded);
-    let store = fake.running.app.vendors[&VendorId::Enhance].state();
+    let store = fake.store(VendorId::Enhance);
     assert_eq!(store.resources(), 5 + 1 + 3 + 1);
     store.reset();
     assert_eq!(export(&fake), seeded);
@@ -1178,7 +1176,7 @@ async fn reset_restores_the_seeded_world_and_export_import_round_trips() {
 #[tokio::test]
 async fn a_remembered_listing_order_never_outlives_the_state_it_was_computed_on() {
     let fake = Fake::start().await;
-    let store = fake.running.app.vendors[&VendorId::Enhance].state();
+    let store = fake.store(VendorId::Enhance);
     let sorted = "?sortBy=name&sortOrder=desc";
     let seeded = names(&customers(&fake, MO, sorted).await);
 

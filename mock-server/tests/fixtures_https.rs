@@ -128,7 +128,7 @@ async fn create_partner(client: &reqwest::Client, base: &str) -> (u16, String) {
 async fn an_https_upstream_is_recorded_redacted_and_replays() {
     let fake = Fake::start().await;
     let (config, ca_pem) = certificates();
-    let front = tls_front(config, fake.running.addr).await;
+    let front = tls_front(config, fake.addr()).await;
     let upstream = format!("https://127.0.0.1:{}/dub", front.port());
     let dir = temp_dir("recorded");
     let ca_file = dir.join("ca.pem");
@@ -178,7 +178,7 @@ async fn an_https_upstream_is_recorded_redacted_and_replays() {
 async fn an_untrusted_certificate_is_refused_without_the_ca() {
     let fake = Fake::start().await;
     let (config, _) = certificates();
-    let front = tls_front(config, fake.running.addr).await;
+    let front = tls_front(config, fake.addr()).await;
     let dir = temp_dir("untrusted");
     let out = dir.join("untrusted.har");
     let recording = record(
@@ -201,7 +201,7 @@ async fn an_untrusted_certificate_is_refused_without_the_ca() {
 async fn a_self_signed_upstream_is_trusted_through_its_own_certificate() {
     let fake = Fake::start().await;
     let (config, pem) = self_signed();
-    let front = tls_front(config, fake.running.addr).await;
+    let front = tls_front(config, fake.addr()).await;
     let dir = temp_dir("self-signed");
     let cert = dir.join("upstream.pem");
     std::fs::write(&cert, pem).unwrap();

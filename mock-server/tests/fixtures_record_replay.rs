@@ -189,7 +189,7 @@ async fn record_scenario(vendor: VendorId, test: &str) -> (PathBuf, Vec<(u16, St
     let recording = record(
         RecordOptions {
             vendor,
-            upstream: format!("{}/{}", upstream.running.url(), vendor.name()),
+            upstream: format!("{}/{}", upstream.url(""), vendor.name()),
             out: out.clone(),
             addr: loopback(),
             rules: RedactionRules::default(),

@@ -19,7 +19,7 @@ fn header(headers: &reqwest::header::HeaderMap, name: &str) -> Option<i64> {
 }
 
 fn now_ms(fake: &Fake) -> i64 {
-    (fake.running.app.world.clock.now().unix_timestamp_nanos() / 1_000_000) as i64
+    (fake.now().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// An upsert of a link for an unknown tenant: refused with 404 after the limiter ran.
@@ -67,12 +67,7 @@ async fn dub_allows_exactly_the_budget_then_429s_until_the_window_passes() {
     );
     assert_eq!(header(&headers, "Retry-After"), Some(reset));
 
-    fake.running
-        .app
-        .world
-        .clock
-        .advance(Duration::from_secs(60))
-        .unwrap();
+    fake.advance_clock(Duration::from_secs(60)).unwrap();
     let (status, headers, _) = read(
         fake.send(
             Method::PUT,

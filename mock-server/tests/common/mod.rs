@@ -1,48 +1,69 @@
-//! Starts the fake in-process on an ephemeral loopback port, strict, for HTTP tests.
+//! The project's HTTP tests start the fake through the library's embedding API
+//! ([`understudy::Fake`]), on an ephemeral loopback port, strict; this adds a client and
+//! request helpers.
 
 #![allow(dead_code)]
 
+use std::ops::Deref;
+
 use reqwest::{Client, Method, Response};
 use serde_json::Value;
-use understudy::server::{Options, Running, start};
+use understudy::server::Options;
 
-/// A running fake and a client for it.
+/// A running fake and a client for it. Derefs to [`understudy::Fake`] for typed access to
+/// state, faults, the journal, the clock and mutants.
 pub struct Fake {
-    pub running: Running,
+    inner: understudy::Fake,
     pub client: Client,
+}
+
+impl Deref for Fake {
+    type Target = understudy::Fake;
+
+    fn deref(&self) -> &understudy::Fake {
+        &self.inner
+    }
 }
 
 impl Fake {
     /// The fake with the default configuration, all vendors mounted, strict responses.
     pub async fn start() -> Fake {
-        Self::start_with(Options::default()).await
+        Self::wrap(understudy::Fake::start().await)
     }
 
     /// The fake with the default configuration and `overrides` (YAML) merged over it.
     pub async fn with_config(overrides: &str) -> Fake {
-        let config = understudy::config::Config::with_overrides(overrides).expect("valid config");
-        Self::start_with(Options {
-            config,
-            ..Options::default()
-        })
-        .await
+        let fake = understudy::Fake::builder()
+            .config_yaml(overrides)
+            .expect("valid config")
+            .start()
+            .await
+            .expect("fake starts");
+        Self::wrap(fake)
     }
 
-    /// The fake with `options`, on an ephemeral loopback port.
+    /// The fake with `options` (its address replaced by an ephemeral loopback port).
     pub async fn start_with(options: Options) -> Fake {
-        let options = Options {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            ..options
-        };
+        let mut builder = understudy::Fake::builder().config(options.config);
+        if let understudy::pipeline::Mount::Root(vendor) = options.mount {
+            builder = builder.vendor(vendor);
+        }
+        if !options.strict {
+            builder = builder.lenient();
+        }
+        Self::wrap(builder.start().await.expect("fake starts"))
+    }
+
+    fn wrap(inner: understudy::Fake) -> Fake {
         Fake {
-            running: start(options).await.expect("fake starts"),
+            inner,
             client: Client::new(),
         }
     }
 
     /// `{base}{path}`.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.running.url(), path)
+        format!("{}{}", self.inner.url(), path)
     }
 
     /// Sends a request with the given headers and optional JSON body.
