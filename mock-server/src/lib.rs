@@ -8,6 +8,8 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod document;
+pub mod durable;
 pub mod faults;
 pub mod fixtures;
 pub mod ids;

@@ -110,6 +110,14 @@ impl Vendor for Confluent {
         VendorId::Confluent
     }
 
+    fn credentials(&self) -> Vec<&str> {
+        self.config
+            .tokens
+            .iter()
+            .map(|t| t.token.as_str())
+            .collect()
+    }
+
     fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
         let token = bearer(headers)?.ok_or(Rejection::MissingCredentials)?;
         let known = self
