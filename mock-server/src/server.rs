@@ -254,7 +254,11 @@ fn load(app: &Arc<App>, persistence: &Persistence) -> Result<Option<StateFile>, 
             let file = StateFile::new(path);
             let (segment, logged) = durable::recover(app, &file)?;
             if *durable {
-                let _ = app.durable.set(DurableLog::open(file.clone(), segment));
+                let log = DurableLog::open(file.clone(), segment);
+                // The log must start from the state file: a vendor seeded at random (an
+                // unseeded run) would otherwise replay onto a different seed.
+                log.snapshot(app)?;
+                let _ = app.durable.set(log);
             } else if logged {
                 // A durable run left a log: its changes are in the state now; fold them into
                 // the file so the log can go.
