@@ -258,7 +258,7 @@ fn a_write_acknowledged_at_start_is_not_overwritten_by_the_load() {
     let config_arg = config.to_str().unwrap();
     let file = dir.join("state.json");
     let file_arg = file.to_str().unwrap();
-    let mut lost = Vec::new();
+    let (mut lost, mut unloaded) = (Vec::new(), Vec::new());
     for round in 0..20 {
         let email = format!("p{round}@example.com");
         let (flag, arg) = if round % 2 == 0 {
@@ -276,10 +276,9 @@ fn a_write_acknowledged_at_start_is_not_overwritten_by_the_load() {
         );
         let url = format!("http://127.0.0.1:{port}");
         let served = state(&client, &url);
-        assert!(
-            has_partner(&served, "bulk19999@example.com"),
-            "round {round}: the state is in"
-        );
+        if !has_partner(&served, "bulk19999@example.com") {
+            unloaded.push(round);
+        }
         terminate(&mut child);
         let kept = if flag == "--state-file" {
             serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
@@ -291,8 +290,8 @@ fn a_write_acknowledged_at_start_is_not_overwritten_by_the_load() {
         }
     }
     assert!(
-        lost.is_empty(),
-        "acknowledged writes lost in rounds {lost:?}"
+        lost.is_empty() && unloaded.is_empty(),
+        "acknowledged writes lost in rounds {lost:?}; served before the state was in in rounds {unloaded:?}"
     );
 }
 
