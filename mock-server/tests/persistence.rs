@@ -431,3 +431,40 @@ fn the_durable_log_holds_no_credentials() {
         "{text}"
     );
 }
+
+/// Defect 13: what one stored string may cost is bounded where requests are validated: an
+/// Enhance customer name over 255 characters is a 400, a Dub partner image URL over 2048 a 422,
+/// and the state holds neither.
+#[test]
+fn an_oversized_stored_string_is_refused_with_the_vendors_4xx() {
+    let client = reqwest::blocking::Client::new();
+    let (mut child, url) = serve(&[]);
+    let customers = format!("{url}/enhance/orgs/00000000-0000-4000-8000-000000000001/customers");
+    let create_customer = |name: String| {
+        client
+            .post(&customers)
+            .bearer_auth("enhance_understudy_test")
+            .json(&json!({ "name": name }))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(create_customer("n".repeat(256)), 400);
+    assert_eq!(create_customer("n".repeat(1 << 20).chars().take(900_000).collect()), 400);
+    assert_eq!(create_customer("n".repeat(255)), 201);
+    let image = format!("https://example.com/{}", "i".repeat(2048));
+    let status = client
+        .post(format!("{url}/dub/partners"))
+        .bearer_auth("dub_understudy_test")
+        .json(&json!({"programId": "prog_understudy", "name": "Big", "email": "big@example.com", "username": "big", "image": image}))
+        .send()
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 422);
+    let document = state(&client, &url).to_string();
+    assert!(!document.contains(&"n".repeat(256)), "the long name is not stored");
+    assert!(!has_partner(&state(&client, &url), "big@example.com"));
+    terminate(&mut child);
+}
