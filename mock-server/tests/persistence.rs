@@ -451,7 +451,10 @@ fn an_oversized_stored_string_is_refused_with_the_vendors_4xx() {
             .as_u16()
     };
     assert_eq!(create_customer("n".repeat(256)), 400);
-    assert_eq!(create_customer("n".repeat(1 << 20).chars().take(900_000).collect()), 400);
+    assert_eq!(
+        create_customer("n".repeat(1 << 20).chars().take(900_000).collect()),
+        400
+    );
     assert_eq!(create_customer("n".repeat(255)), 201);
     let image = format!("https://example.com/{}", "i".repeat(2048));
     let status = client
@@ -464,7 +467,10 @@ fn an_oversized_stored_string_is_refused_with_the_vendors_4xx() {
         .as_u16();
     assert_eq!(status, 422);
     let document = state(&client, &url).to_string();
-    assert!(!document.contains(&"n".repeat(256)), "the long name is not stored");
+    assert!(
+        !document.contains(&"n".repeat(256)),
+        "the long name is not stored"
+    );
     assert!(!has_partner(&state(&client, &url), "big@example.com"));
     terminate(&mut child);
 }
