@@ -517,3 +517,93 @@ impl DurableLog {
         saved
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{Options, app};
+    use crate::vendors::fingerprint;
+
+    fn record(n: usize) -> String {
+        let command = serde_json::json!({
+            "vendor": "dub",
+            "operation": "createPartner",
+            "body": {"programId": "prog_understudy", "name": format!("P {n}"), "email": format!("p{n}@example.com"), "username": format!("p{n}")},
+            "at": 1_800_000_000_000_000_000i128,
+            "ids": n,
+            "caller": fingerprint("dub_understudy_test"),
+        });
+        format!("{command}\n")
+    }
+
+    fn partners(app: &App) -> usize {
+        app.vendors[&VendorId::Dub].state().export()["partners"]
+            .as_object()
+            .map_or(0, |p| p.len())
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("understudy-durable-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_torn_last_record_is_dropped_and_the_rest_replayed() {
+        let dir = scratch("torn");
+        let state = dir.join("state.json");
+        let whole = format!("{}{}", record(1), record(2));
+        let torn = &record(3)[..40];
+        fs::write(segment_path(&state, 0), format!("{whole}{torn}")).unwrap();
+        let app = app(&Options::default()).unwrap();
+        let (next, logged) = recover(&app, &StateFile::new(&state)).unwrap();
+        assert_eq!((next, logged), (1, true));
+        assert_eq!(partners(&app), 2);
+        let left = fs::read_to_string(segment_path(&state, 0)).unwrap();
+        assert_eq!(left, whole, "the torn tail is cut off");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_damaged_record_before_others_stops_the_recovery() {
+        let dir = scratch("damaged");
+        let state = dir.join("state.json");
+        fs::write(
+            segment_path(&state, 0),
+            format!("{}{{\"vendor\": \n{}", record(1), record(2)),
+        )
+        .unwrap();
+        let app = app(&Options::default()).unwrap();
+        let error = recover(&app, &StateFile::new(&state)).unwrap_err();
+        assert!(error.to_string().contains("damaged"), "{error}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_record_whose_credential_is_gone_stops_the_recovery() {
+        let dir = scratch("credential");
+        let state = dir.join("state.json");
+        let line = record(1).replace(&fingerprint("dub_understudy_test"), &fingerprint("removed"));
+        fs::write(segment_path(&state, 0), line).unwrap();
+        let app = app(&Options::default()).unwrap();
+        let error = recover(&app, &StateFile::new(&state)).unwrap_err();
+        assert!(error.to_string().contains("fingerprint"), "{error}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn segments_before_the_cut_are_not_replayed() {
+        let dir = scratch("cut");
+        let state = dir.join("state.json");
+        let app = app(&Options::default()).unwrap();
+        StateFile::new(&state).save_with_cut(&app, 1).unwrap();
+        fs::write(segment_path(&state, 0), record(1)).unwrap();
+        fs::write(segment_path(&state, 1), record(2)).unwrap();
+        let (next, _) = recover(&app, &StateFile::new(&state)).unwrap();
+        assert_eq!(next, 2);
+        assert_eq!(partners(&app), 1, "only segment 1 is after the cut");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

@@ -258,3 +258,47 @@ impl StateFile {
         Ok(written)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{Options, app};
+
+    /// A vendor whose state did not change is copied from the previous file, not serialised
+    /// again: a same-length edit made to its bytes on disk survives the next write, while the
+    /// vendor that changed is written from its state.
+    #[test]
+    fn a_write_re_serialises_only_the_vendors_that_changed() {
+        let dir = std::env::temp_dir().join(format!("understudy-persist-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        let app = app(&Options::default()).unwrap();
+        let file = StateFile::new(&path);
+        file.save(&app).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let (confluent, enhance) = ("Initech Data", "Harbour Hosting");
+        assert!(text.contains(confluent) && text.contains(enhance));
+        let edited = text
+            .replace(confluent, "Initech DATA")
+            .replace(enhance, "Harbour HOSTING");
+        fs::write(&path, edited).unwrap();
+
+        let enhance_state = app.vendors[&VendorId::Enhance].state();
+        let mut changed = enhance_state.export();
+        enhance_state.import(changed.take()).unwrap();
+        file.save(&app).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("Initech DATA"),
+            "the unchanged vendor was copied"
+        );
+        assert!(
+            text.contains(enhance),
+            "the changed vendor was serialised again"
+        );
+        let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(document["format"], STATE_FORMAT);
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
