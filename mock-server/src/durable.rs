@@ -4,8 +4,10 @@
 //! state is appended as one JSON line: the vendor, the operation, the validated request
 //! (path, query, body and the header parameters the spec declares), the request time, the
 //! active mutants, the fingerprint of the caller's credential and the seed of the ids the
-//! handler drew. Credentials never reach the log: credential headers are not stored, and the
-//! fingerprint is resolved at recovery against the vendor's configured credentials.
+//! handler drew. Credentials never reach the log: credential headers are not stored, the
+//! caller's credential and any configured credential found in the body (a Confluent linking
+//! token) are replaced by fingerprints, resolved at recovery against the vendor's configured
+//! credentials.
 //!
 //! Replay is exact because everything a handler reads is in the record: it reads the clock
 //! only through the request time, ids come from a generator scoped to the recorded seed (see
@@ -39,10 +41,13 @@ use crate::VendorId;
 use crate::persistence::{PersistError, StateFile};
 use crate::pipeline::{App, Reply, ValidatedRequest};
 use crate::spec::{Operation, ParamLocation};
-use crate::vendors::{Context, Principal, Vendor};
+use crate::vendors::{Context, Principal, Vendor, fingerprint};
 
 /// The log grows to about this many bytes before a snapshot folds it into the state file.
 pub const COMPACT_AFTER_BYTES: u64 = 64 << 20;
+
+/// The key of the object that stands in a logged body for a configured credential.
+const FINGERPRINT_KEY: &str = "understudy:fingerprint";
 
 /// Header parameters that carry credentials: never logged, whatever a spec declares.
 const CREDENTIAL_HEADERS: [&str; 4] = [
@@ -237,6 +242,54 @@ fn replay_segment(app: &App, path: &Path) -> Result<usize, PersistError> {
     Ok(replayed)
 }
 
+/// Replaces every string in `value` that is one of `credentials` (a linking token in a body,
+/// say) with `{"understudy:fingerprint": …}`, so no configured credential reaches the log.
+fn fingerprint_credentials(value: &mut Value, credentials: &[&str]) {
+    match value {
+        Value::String(text) if credentials.contains(&text.as_str()) => {
+            *value = serde_json::json!({ FINGERPRINT_KEY: fingerprint(text) });
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| fingerprint_credentials(item, credentials)),
+        Value::Object(fields) => fields
+            .values_mut()
+            .for_each(|field| fingerprint_credentials(field, credentials)),
+        _ => {}
+    }
+}
+
+/// The inverse of [`fingerprint_credentials`], against the configuration at recovery.
+fn resolve_credentials(value: &mut Value, credentials: &[&str]) -> Result<(), String> {
+    match value {
+        Value::Object(fields) if fields.len() == 1 && fields.contains_key(FINGERPRINT_KEY) => {
+            let wanted = fields[FINGERPRINT_KEY]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let credential = credentials
+                .iter()
+                .find(|c| fingerprint(c) == wanted)
+                .ok_or_else(|| {
+                    format!("no configured credential has fingerprint {wanted} (was it removed?)")
+                })?;
+            *value = Value::String(credential.to_string());
+        }
+        Value::Array(items) => {
+            for item in items {
+                resolve_credentials(item, credentials)?;
+            }
+        }
+        Value::Object(fields) => {
+            for field in fields.values_mut() {
+                resolve_credentials(field, credentials)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Makes one logged change again through the vendor's handler.
 fn apply(app: &App, command: Command) -> Result<(), String> {
     let vendor = &app.vendors[&command.vendor];
@@ -261,12 +314,16 @@ fn apply(app: &App, command: Command) -> Result<(), String> {
     }
     let now =
         time::OffsetDateTime::from_unix_timestamp_nanos(command.at).map_err(|e| e.to_string())?;
+    let mut body = command.body;
+    if let Some(body) = &mut body {
+        resolve_credentials(body, &vendor.credentials())?;
+    }
     app.world.mutants.set(command.mutants);
     let cx = Context::new(Some(op), now, &headers, &app.world.ids);
     let request = ValidatedRequest {
         path: command.path,
         query: command.query,
-        body: command.body,
+        body,
     };
     app.world
         .ids
@@ -351,12 +408,17 @@ impl DurableLog {
                     .collect::<Vec<_>>()
             })
             .collect();
+        let credentials = handler.credentials();
+        let mut body = request.body.clone();
+        if let Some(body) = &mut body {
+            fingerprint_credentials(body, &credentials);
+        }
         let command = Command {
             vendor: op.vendor,
             operation: op.operation_id.clone(),
             path: request.path.clone(),
             query: request.query.clone(),
-            body: request.body.clone(),
+            body,
             headers,
             at: cx.now.unix_timestamp_nanos(),
             ids: seed,
@@ -522,7 +584,6 @@ impl DurableLog {
 mod tests {
     use super::*;
     use crate::server::{Options, app};
-    use crate::vendors::fingerprint;
 
     fn record(n: usize) -> String {
         let command = serde_json::json!({
@@ -591,6 +652,18 @@ mod tests {
         let error = recover(&app, &StateFile::new(&state)).unwrap_err();
         assert!(error.to_string().contains("fingerprint"), "{error}");
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_credential_in_a_body_is_logged_as_its_fingerprint_and_resolved_again() {
+        let secret = "confluent_link_understudy";
+        let original = serde_json::json!({"token": secret, "list": [secret, "plain"]});
+        let mut logged = original.clone();
+        fingerprint_credentials(&mut logged, &[secret]);
+        assert!(!logged.to_string().contains(secret), "{logged}");
+        assert_eq!(logged["list"][1], "plain");
+        resolve_credentials(&mut logged, &[secret]).unwrap();
+        assert_eq!(logged, original);
     }
 
     #[test]

@@ -121,8 +121,9 @@ pub trait Vendor: Send + Sync {
     /// Checks the request's credentials for `op` in the vendor's scheme.
     fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection>;
 
-    /// Every credential the configuration knows (tokens, keys, sessions), for resolving a
-    /// fingerprint the durable log recorded.
+    /// Every credential the configuration knows (tokens, keys, sessions, and secrets a request
+    /// body can carry, such as linking tokens), for resolving a fingerprint the durable log
+    /// recorded.
     fn credentials(&self) -> Vec<&str>;
 
     /// The configured caller whose credential has `fingerprint`, if one still does.

@@ -111,11 +111,10 @@ impl Vendor for Confluent {
     }
 
     fn credentials(&self) -> Vec<&str> {
-        self.config
-            .tokens
-            .iter()
-            .map(|t| t.token.as_str())
-            .collect()
+        // Linking tokens arrive in request bodies: listed so the durable log fingerprints them.
+        let tokens = self.config.tokens.iter().map(|t| t.token.as_str());
+        let linking = self.config.linking_tokens.iter().map(|t| t.token.as_str());
+        tokens.chain(linking).collect()
     }
 
     fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
