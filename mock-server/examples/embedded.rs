@@ -12,7 +12,11 @@ use understudy::{Fake, VendorId};
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Dub alone, at the root: point your Dub client at `fake.url()`.
-    let fake = Fake::builder().vendor(VendorId::Dub).seed(42).start().await?;
+    let fake = Fake::builder()
+        .vendor(VendorId::Dub)
+        .seed(42)
+        .start()
+        .await?;
     let client = reqwest::Client::new();
     let partner = serde_json::json!({
         "programId": "prog_understudy",

@@ -26,7 +26,7 @@ use crate::faults::FaultRule;
 use crate::journal::{Entry, Filter};
 use crate::pipeline::App;
 use crate::rate_limit::RateLimitConfig;
-use input::{AdminJson, AdminQuery};
+use input::{AdminBytes, AdminJson, AdminQuery};
 
 /// The admin API's OpenAPI document (YAML), embedded.
 pub const OPENAPI_YAML: &str = include_str!("../admin-openapi.yaml");
@@ -34,8 +34,10 @@ pub const OPENAPI_YAML: &str = include_str!("../admin-openapi.yaml");
 /// The prefix every admin route lives under.
 pub const PREFIX: &str = "/__understudy";
 
-/// The format tag of an exported state document.
-pub const STATE_FORMAT: &str = "understudy-state/1";
+pub use crate::document::STATE_FORMAT;
+
+/// How much of a streamed export is buffered before it is handed to the connection.
+const EXPORT_CHUNK_BYTES: usize = 64 << 10;
 
 /// Why an admin request failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +48,9 @@ pub enum AdminError {
     /// The request body does not fit.
     #[error("{0}")]
     BadRequest(String),
+    /// The change could not be made durable (`--durable`); it is applied in memory.
+    #[error("the state could not be written: {0}")]
+    Persist(String),
     /// The client is not on loopback and remote admin is off.
     #[error("the admin API only answers loopback clients (set admin_remote: true to change that)")]
     NotLoopback,
@@ -72,6 +77,7 @@ impl IntoResponse for AdminError {
             AdminError::MethodNotAllowed { .. } => {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
             }
+            AdminError::Persist(_) => (StatusCode::INTERNAL_SERVER_ERROR, "persist_failed"),
         };
         let body = json!({"error": {"code": code, "message": self.to_string()}});
         (status, Json(body)).into_response()
@@ -100,8 +106,8 @@ pub fn export(app: &App) -> StateDocument {
     }
 }
 
-/// Imports `document`, all or nothing: when one vendor's state does not fit, every vendor keeps
-/// the state it had.
+/// Imports `document`, all or nothing: every vendor's state is parsed before any is installed,
+/// so when one does not fit, every vendor keeps the state it had.
 pub fn import(app: &App, document: StateDocument) -> Result<(), AdminError> {
     if document.format != STATE_FORMAT {
         return Err(AdminError::BadRequest(format!(
@@ -109,16 +115,91 @@ pub fn import(app: &App, document: StateDocument) -> Result<(), AdminError> {
             document.format
         )));
     }
-    let before = export(app);
+    let mut staged = Vec::new();
     for (vendor, state) in document.vendors {
-        if let Err(error) = app.vendors[&vendor].state().import(state) {
-            for (vendor, state) in &before.vendors {
-                let _ = app.vendors[vendor].state().import(state.clone());
-            }
-            return Err(AdminError::BadRequest(format!("{vendor}: {error}")));
-        }
+        let mut input = <dyn erased_serde::Deserializer>::erase(state);
+        let parsed = app.vendors[&vendor]
+            .state()
+            .stage(&mut input)
+            .map_err(|error| AdminError::BadRequest(format!("{vendor}: {error}")))?;
+        staged.push((vendor, parsed));
+    }
+    for (vendor, parsed) in staged {
+        app.vendors[&vendor]
+            .state()
+            .install(parsed)
+            .map_err(|error| AdminError::BadRequest(format!("{vendor}: {error}")))?;
     }
     Ok(())
+}
+
+/// Runs an admin change of the vendors' state. In durable mode it runs under every vendor's
+/// write lock and is followed by a snapshot before it returns (admin changes are not logged),
+/// on a blocking thread since the snapshot writes a file.
+async fn changing<T: Send + 'static>(
+    app: Arc<App>,
+    change: impl FnOnce(&App) -> T + Send + 'static,
+) -> Result<T, AdminError> {
+    let Some(log) = app.durable.get().cloned() else {
+        return Ok(change(&app));
+    };
+    tokio::task::spawn_blocking(move || log.admin_change(&app, change))
+        .await
+        .map_err(|e| AdminError::Persist(e.to_string()))?
+        .map_err(|e| AdminError::Persist(e.to_string()))
+}
+
+/// A JSON response written by `write` on a blocking thread and sent in chunks as it is
+/// written, so an export of any size costs a chunk or two of memory beyond the state itself.
+/// The vendor's lock is held while its part is written, as it was while it was copied.
+fn streamed(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()> + Send + 'static,
+) -> Response {
+    type Chunk = Result<axum::body::Bytes, std::io::Error>;
+    struct ChunkWriter {
+        chunks: tokio::sync::mpsc::Sender<Chunk>,
+        buffer: Vec<u8>,
+    }
+    impl ChunkWriter {
+        fn hand_over(&mut self) -> std::io::Result<()> {
+            let chunk = std::mem::replace(&mut self.buffer, Vec::with_capacity(EXPORT_CHUNK_BYTES));
+            self.chunks
+                .blocking_send(Ok(chunk.into()))
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
+    }
+    impl std::io::Write for ChunkWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.buffer.extend_from_slice(bytes);
+            if self.buffer.len() >= EXPORT_CHUNK_BYTES {
+                self.hand_over()?;
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let (chunks, receiver) = tokio::sync::mpsc::channel::<Chunk>(2);
+    tokio::task::spawn_blocking(move || {
+        let mut out = ChunkWriter {
+            chunks,
+            buffer: Vec::with_capacity(EXPORT_CHUNK_BYTES),
+        };
+        let written = write(&mut out).and_then(|()| out.hand_over());
+        if let Err(error) = written {
+            // The client is gone, or the body ends in an error it can see.
+            let _ = out.chunks.blocking_send(Err(error));
+        }
+    });
+    let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
 }
 
 /// Resets one vendor (or all): its state back to the seed, its rate-limit usage forgotten.
@@ -212,36 +293,48 @@ async fn openapi() -> Response {
     }
 }
 
-async fn reset_all(State(app): State<Arc<App>>) -> StatusCode {
-    reset(&app, None);
-    StatusCode::NO_CONTENT
+async fn reset_all(State(app): State<Arc<App>>) -> Result<StatusCode, AdminError> {
+    changing(app, |app| reset(app, None)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn reset_vendor(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, AdminError> {
-    reset(&app, Some(vendor(&name)?));
+    let vendor = vendor(&name)?;
+    changing(app, move |app| reset(app, Some(vendor))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_state(State(app): State<Arc<App>>) -> Json<StateDocument> {
-    Json(export(&app))
+async fn get_state(State(app): State<Arc<App>>) -> Response {
+    streamed(move |out| crate::document::write(&app, out).map_err(std::io::Error::other))
 }
 
 async fn put_state(
     State(app): State<Arc<App>>,
-    AdminJson(document): AdminJson<StateDocument>,
+    AdminBytes(document): AdminBytes,
 ) -> Result<StatusCode, AdminError> {
-    import(&app, document)?;
+    // Parsed into the vendors' own types as it is read: no JSON tree of the whole document.
+    let parsed = crate::document::from_slice(&app, &document, false)
+        .map_err(|e| AdminError::BadRequest(e.to_string()))?;
+    changing(app, move |app| parsed.install(app))
+        .await?
+        .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn get_vendor_state(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
-) -> Result<Json<Value>, AdminError> {
-    Ok(Json(app.vendors[&vendor(&name)?].state().export()))
+) -> Result<Response, AdminError> {
+    let vendor = vendor(&name)?;
+    Ok(streamed(move |out| {
+        app.vendors[&vendor]
+            .state()
+            .export_to(out)
+            .map_err(std::io::Error::other)
+    }))
 }
 
 async fn put_vendor_state(
@@ -249,9 +342,9 @@ async fn put_vendor_state(
     Path(name): Path<String>,
     AdminJson(state): AdminJson<Value>,
 ) -> Result<StatusCode, AdminError> {
-    app.vendors[&vendor(&name)?]
-        .state()
-        .import(state)
+    let vendor = vendor(&name)?;
+    changing(app, move |app| app.vendors[&vendor].state().import(state))
+        .await?
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -262,10 +355,13 @@ async fn vendor_action(
     AdminJson(body): AdminJson<Option<Value>>,
 ) -> Result<Json<Value>, AdminError> {
     let body = body.unwrap_or(Value::Null);
-    app.vendors[&vendor(&name)?]
-        .admin_action(&action, &body)
-        .map(Json)
-        .map_err(AdminError::BadRequest)
+    let vendor = vendor(&name)?;
+    changing(app, move |app| {
+        app.vendors[&vendor].admin_action(&action, &body)
+    })
+    .await?
+    .map(Json)
+    .map_err(AdminError::BadRequest)
 }
 
 async fn get_rate_limits(State(app): State<Arc<App>>) -> Json<BTreeMap<VendorId, RateLimitConfig>> {

@@ -278,7 +278,7 @@ impl Fake {
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits.
-    pub async fn stop(mut self) -> std::io::Result<()> {
+    pub async fn stop(mut self) -> Result<(), crate::server::StopError> {
         match self.running.take() {
             Some(running) => running.stop().await,
             None => Ok(()),

@@ -8,6 +8,8 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod document;
+pub mod durable;
 mod fake;
 pub mod faults;
 pub mod fixtures;

@@ -21,9 +21,8 @@ use understudy::fixtures::record::{RecordOptions, record};
 use understudy::fixtures::redact::RedactionRules;
 use understudy::fixtures::replay::{load, replay};
 use understudy::fixtures::scan::scan_tree;
-use understudy::persistence::StateFile;
 use understudy::pipeline::Mount;
-use understudy::server::{DEFAULT_PORT, Options, shutdown_signal, start};
+use understudy::server::{DEFAULT_PORT, Options, Persistence, shutdown_signal, start};
 use understudy::spec::SpecSet;
 
 /// A stateful fake of five vendors' partner-onboarding APIs.
@@ -60,9 +59,15 @@ enum Command {
         /// shutdown (SIGINT/SIGTERM), atomically.
         #[arg(long)]
         state_file: Option<PathBuf>,
-        /// With --state-file, also write the state every this many milliseconds.
+        /// With --state-file, also write the state every this many milliseconds (with
+        /// --durable: fold the log into it this often when anything was logged).
         #[arg(long, requires = "state_file")]
         state_interval_ms: Option<u64>,
+        /// With --state-file, log every state change (synced, in batches) before it is
+        /// acknowledged, so every acknowledged write survives a kill -9; the log is folded
+        /// into the state file as it grows and on shutdown.
+        #[arg(long, requires = "state_file")]
+        durable: bool,
         /// Seed the state from this file (an export of GET /__understudy/state) at start; it is
         /// never written back.
         #[arg(long, conflicts_with = "state_file")]
@@ -238,24 +243,6 @@ async fn fixtures_command(command: FixturesCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes the state every `ms` milliseconds, on a blocking thread so the server never waits on
-/// the disk.
-fn spawn_writer(file: StateFile, app: std::sync::Arc<understudy::pipeline::App>, ms: u64) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_millis(ms.max(1)));
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        loop {
-            every.tick().await;
-            let (file, app) = (file.clone(), app.clone());
-            match tokio::task::spawn_blocking(move || file.save(&app)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::error!(%error, "writing the state file"),
-                Err(error) => tracing::error!(%error, "state writer stopped"),
-            }
-        }
-    });
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -286,32 +273,32 @@ async fn main() -> anyhow::Result<()> {
             lenient,
             state_file,
             state_interval_ms,
+            durable,
             seed_state,
             replay: None,
         } => {
             let config = load_config(config.as_ref())?;
+            let persistence = match (state_file, seed_state) {
+                (Some(path), _) => Persistence::StateFile {
+                    path,
+                    interval: state_interval_ms.map(std::time::Duration::from_millis),
+                    durable,
+                },
+                (None, Some(seed)) => Persistence::Seed(seed),
+                (None, None) => Persistence::None,
+            };
             let options = Options {
                 addr: SocketAddr::new(bind, port),
                 mount: vendor.map_or(Mount::All, Mount::Root),
                 specs_dir: specs,
                 config,
                 strict: !lenient,
+                persistence,
             };
             // Handlers first: a SIGTERM during start-up must still save the state.
             let shutdown = shutdown_signal();
+            // The state is loaded (and a durable log replayed) before the listener is bound.
             let running = start(options).await?;
-            if let Some(seed) = &seed_state {
-                StateFile::new(seed).load(&running.app)?;
-                tracing::info!(file = %seed.display(), "state seeded");
-            }
-            let state_file = state_file.map(StateFile::new);
-            if let Some(file) = &state_file {
-                let loaded = file.load(&running.app)?;
-                tracing::info!(file = %file.path().display(), loaded, "state file");
-                if let Some(ms) = state_interval_ms {
-                    spawn_writer(file.clone(), running.app.clone(), ms);
-                }
-            }
             match vendor {
                 Some(v) => {
                     tracing::info!(url = %running.url(), vendor = %v, "understudy is serving one vendor at the root")
@@ -320,14 +307,10 @@ async fn main() -> anyhow::Result<()> {
                     tracing::info!(url = %running.url(), "understudy is serving /confluent /enhance /cloudcockpit /dub /archera")
                 }
             }
-            let running_app = running.app.clone();
             shutdown.await;
             tracing::info!("shutting down");
             running.stop().await?;
-            if let Some(file) = &state_file {
-                file.save(&running_app)?;
-                tracing::info!(file = %file.path().display(), "state written");
-            }
+            tracing::info!("stopped");
         }
         Command::Record {
             vendor,

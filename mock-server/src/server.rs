@@ -3,13 +3,16 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 
 use crate::admin;
 use crate::config::{Config, ConfigError};
+use crate::durable::{self, DurableLog};
 use crate::faults::Faults;
 use crate::journal::Journal;
+use crate::persistence::{PersistError, StateFile};
 use crate::pipeline::{App, ConformingBodies, Mount, router};
 use crate::rate_limit::RateLimiter;
 use crate::spec::{SpecError, SpecSet};
@@ -45,6 +48,9 @@ pub enum StartError {
     /// The embedded admin document did not compile.
     #[error(transparent)]
     AdminContract(#[from] &'static admin::ContractError),
+    /// The state could not be loaded or recovered.
+    #[error(transparent)]
+    Persist(#[from] PersistError),
     /// The listener could not bind.
     #[error("binding {addr}: {source}")]
     Bind {
@@ -68,6 +74,39 @@ pub struct Options {
     pub config: Config,
     /// Replace responses that break the spec with a diagnosed 500.
     pub strict: bool,
+    /// What state to load before the listener is bound, and where to keep it.
+    pub persistence: Persistence,
+}
+
+/// Where the state comes from and goes to. Whatever is loaded is in before the listener is
+/// bound, so no request is answered from (or overwritten by) a state still loading.
+#[derive(Clone, Debug, Default)]
+pub enum Persistence {
+    /// Nothing is loaded or kept.
+    #[default]
+    None,
+    /// The state is seeded from this state document, which is never written.
+    Seed(PathBuf),
+    /// The state lives in this file: loaded at start if it exists, written on stop.
+    StateFile {
+        /// The file.
+        path: PathBuf,
+        /// Also write it this often (in durable mode: fold the log into it this often).
+        interval: Option<Duration>,
+        /// Log every state change before it is acknowledged (see [`crate::durable`]).
+        durable: bool,
+    },
+}
+
+/// Why the fake did not stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum StopError {
+    /// The server failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The state could not be written.
+    #[error(transparent)]
+    Persist(#[from] PersistError),
 }
 
 impl Default for Options {
@@ -78,6 +117,7 @@ impl Default for Options {
             specs_dir: None,
             config: Config::default(),
             strict: true,
+            persistence: Persistence::None,
         }
     }
 }
@@ -112,6 +152,7 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         journal: Arc::new(Journal::new(options.config.journal_capacity)),
         max_resources: options.config.max_resources,
         conforming: ConformingBodies::new(CONFORMING_BODIES),
+        durable: std::sync::OnceLock::new(),
     }))
 }
 
@@ -186,6 +227,8 @@ pub struct Running {
     /// The shared state, for tests that look inside.
     pub app: Arc<App>,
     server: Background,
+    state_file: Option<StateFile>,
+    writer: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -194,20 +237,115 @@ impl Running {
         self.server.url()
     }
 
-    /// Tells the server to stop without waiting for it.
+    /// Tells the server to stop without waiting for it (nor writing a state file: an embedded
+    /// fake that persists is stopped with [`Running::stop`]).
     pub fn stop_in_background(self) {
+        if let Some(writer) = &self.writer {
+            writer.abort();
+        }
         self.server.stop_in_background();
     }
 
-    /// Stops accepting, lets in-flight requests finish, and waits.
-    pub async fn stop(self) -> std::io::Result<()> {
-        self.server.stop().await
+    /// Stops accepting, lets in-flight requests finish, waits, and writes the state file (in
+    /// durable mode: folds the log into it).
+    pub async fn stop(self) -> Result<(), StopError> {
+        if let Some(writer) = &self.writer {
+            writer.abort();
+        }
+        self.server.stop().await?;
+        let Some(file) = self.state_file else {
+            return Ok(());
+        };
+        let app = self.app.clone();
+        tokio::task::spawn_blocking(move || match app.durable.get() {
+            Some(log) => log.close(&app),
+            None => file.save(&app),
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        Ok(())
     }
 }
 
-/// Binds and serves in the background until [`Running::stop`].
+/// Loads what `persistence` says into `app`, before anything is served.
+fn load(app: &Arc<App>, persistence: &Persistence) -> Result<Option<StateFile>, PersistError> {
+    match persistence {
+        Persistence::None => Ok(None),
+        Persistence::Seed(path) => {
+            StateFile::new(path).load(app)?;
+            tracing::info!(file = %path.display(), "state seeded");
+            Ok(None)
+        }
+        Persistence::StateFile { path, durable, .. } => {
+            let file = StateFile::new(path);
+            let (segment, logged) = durable::recover(app, &file)?;
+            if *durable {
+                let log = DurableLog::open(file.clone(), segment);
+                // The log must start from the state file: a vendor seeded at random (an
+                // unseeded run) would otherwise replay onto a different seed.
+                log.snapshot(app)?;
+                let _ = app.durable.set(log);
+            } else if logged {
+                // A durable run left a log: its changes are in the state now; fold them into
+                // the file so the log can go.
+                DurableLog::open(file.clone(), segment).close(app)?;
+            }
+            tracing::info!(file = %path.display(), durable, "state file");
+            Ok(Some(file))
+        }
+    }
+}
+
+/// Writes the state file every `every` (in durable mode: folds the log into it when it has
+/// grown, or every `every` when anything was logged), on a blocking thread so no request
+/// waits on the disk.
+fn spawn_writer(
+    app: Arc<App>,
+    file: StateFile,
+    every: Option<Duration>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let durable = app.durable.get().cloned();
+    let explicit = every.is_some();
+    let tick = match (&durable, every) {
+        (_, Some(every)) => every.max(Duration::from_millis(1)),
+        (Some(_), None) => Duration::from_secs(1),
+        (None, None) => return None,
+    };
+    Some(tokio::spawn(async move {
+        let mut every = tokio::time::interval(tick);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let (file, app, durable) = (file.clone(), app.clone(), durable.clone());
+            let written = tokio::task::spawn_blocking(move || match &durable {
+                Some(log) if log.wants_snapshot() || (explicit && log.logged_since_snapshot()) => {
+                    log.snapshot(&app)
+                }
+                Some(_) => Ok(()),
+                None => file.save(&app),
+            })
+            .await;
+            match written {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "writing the state file"),
+                Err(error) => tracing::error!(%error, "state writer stopped"),
+            }
+        }
+    }))
+}
+
+/// Builds the fake, loads its state (see [`Persistence`]), then binds and serves in the
+/// background until [`Running::stop`].
 pub async fn start(options: Options) -> Result<Running, StartError> {
     let app = app(&options)?;
+    let loading = (app.clone(), options.persistence.clone());
+    let state_file = tokio::task::spawn_blocking(move || load(&loading.0, &loading.1))
+        .await
+        .map_err(|e| PersistError::Io {
+            path: PathBuf::new(),
+            source: std::io::Error::other(e),
+        })??;
     let listener = TcpListener::bind(options.addr)
         .await
         .map_err(|source| StartError::Bind {
@@ -220,10 +358,19 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         addr: options.addr,
         source,
     })?;
+    let writer = state_file.as_ref().and_then(|file| {
+        let every = match &options.persistence {
+            Persistence::StateFile { interval, .. } => *interval,
+            _ => None,
+        };
+        spawn_writer(app.clone(), file.clone(), every)
+    });
     Ok(Running {
         addr: server.addr,
         app,
         server,
+        state_file,
+        writer,
     })
 }
 

@@ -112,6 +112,9 @@ impl Vendor for BrokenDub {
     fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
         self.0.authenticate(op, headers)
     }
+    fn credentials(&self) -> Vec<&str> {
+        self.0.credentials()
+    }
     fn handle(
         &self,
         _op: &Operation,
@@ -146,6 +149,7 @@ async fn serve(strict: bool) -> (String, tokio::task::JoinHandle<()>) {
         journal: base.journal.clone(),
         max_resources: base.max_resources,
         conforming: ConformingBodies::new(16),
+        durable: Default::default(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/dub/partners", listener.local_addr().unwrap());

@@ -34,6 +34,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AdminJson<T> {
     }
 }
 
+/// A body as bytes, read up to [`MAX_ADMIN_BODY_BYTES`]: for state imports, which parse it
+/// themselves as they read.
+pub struct AdminBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for AdminBytes {
+    type Rejection = AdminError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        axum::body::to_bytes(request.into_body(), MAX_ADMIN_BODY_BYTES)
+            .await
+            .map(AdminBytes)
+            .map_err(body_read_error)
+    }
+}
+
 /// A query string deserialised into `T`.
 pub struct AdminQuery<T>(pub T);
 

@@ -16,6 +16,7 @@ use super::{
     ConformingBodies, RawRequest, Rejection, Reply, VIOLATION_HEADER, check_remembering, validate,
 };
 use crate::VendorId;
+use crate::durable::Ticket;
 use crate::faults::{Faults, Injection, PREFER_HEADER};
 use crate::journal::{Captured, Journal, Record};
 use crate::rate_limit::{Decision, RateLimiter};
@@ -45,6 +46,9 @@ pub struct App {
     pub max_resources: usize,
     /// Response bodies that already passed the response check.
     pub conforming: ConformingBodies,
+    /// The durable log, in `--durable` mode: set once the state is recovered, before the
+    /// listener is bound.
+    pub durable: std::sync::OnceLock<Arc<crate::durable::DurableLog>>,
 }
 
 /// Which vendors a router serves, and where.
@@ -189,8 +193,8 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
             })
             .ok()
     });
-    let reply = match forced {
-        Some(reply) => reply,
+    let (mut reply, ticket) = match forced {
+        Some(reply) => (reply, None),
         None => {
             let raw = RawRequest {
                 path: &path_params,
@@ -202,6 +206,15 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
             answer(&app, handler.as_ref(), op, raw, too_large, &cx)
         }
     };
+    // Durable mode: the change is acknowledged only once its log record is synced.
+    if let Some(ticket) = ticket {
+        if let Err(error) = ticket.wait().await {
+            tracing::error!(vendor = %vendor, operation = %op.operation_id, %error, "the change could not be logged");
+            let rejection = Rejection::Internal(format!("the change could not be logged: {error}"));
+            reply = handler.reject(&rejection, &cx);
+            handler.finish(&mut reply, &cx);
+        }
+    }
     tracing::info!(
         vendor = %vendor,
         operation = %op.operation_id,
@@ -216,7 +229,8 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
 
 /// The pipeline's stages for a request no fault pre-empted: credentials, rate limit,
 /// authorisation, validation, resource cap, the vendor's handler, its finishing touches, the
-/// rate-limit headers and the response check.
+/// rate-limit headers and the response check. In durable mode, also the ticket of the change's
+/// log record, which the response must wait for.
 fn answer(
     app: &App,
     handler: &dyn Vendor,
@@ -224,8 +238,9 @@ fn answer(
     raw: RawRequest<'_>,
     too_large: bool,
     cx: &Context<'_>,
-) -> Reply {
+) -> (Reply, Option<Ticket>) {
     let mut decision = None;
+    let mut ticket = None;
     let outcome = (|| {
         let caller = handler.authenticate(op, raw.headers)?;
         let tier = handler.rate_limit_tier(&caller);
@@ -247,14 +262,21 @@ fn answer(
         if handler.creates(op) && handler.state().resources() >= app.max_resources {
             return Err(Rejection::CapacityExceeded);
         }
-        Ok::<_, Rejection>(handler.handle(op, &request, &caller, cx))
+        Ok::<_, Rejection>(match app.durable.get() {
+            Some(log) => {
+                let (reply, logged) = log.run(app, handler, op, &request, &caller, cx);
+                ticket = logged;
+                reply
+            }
+            None => handler.handle(op, &request, &caller, cx),
+        })
     })();
     let mut reply = outcome.unwrap_or_else(|rejection| handler.reject(&rejection, cx));
     handler.finish(&mut reply, cx);
     if let Some(decision) = &decision {
         add_rate_limit_headers(op, &mut reply, decision);
     }
-    enforce(app, handler, op, reply, cx)
+    (enforce(app, handler, op, reply, cx), ticket)
 }
 
 /// Sends `reply`, writing the exchange to the journal on the way (which replaces credential

@@ -8,7 +8,7 @@ pub mod dub;
 pub mod enhance;
 mod store;
 
-pub use store::{ImportError, Resources, StateGuard, StateStore, Store};
+pub use store::{ImportError, Resources, Staged, StateGuard, StateStore, Store};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -29,6 +29,24 @@ use crate::spec::Operation;
 pub struct Principal {
     /// The credential's identity in the vendor's configuration.
     pub credential: String,
+}
+
+impl Principal {
+    /// A one-way fingerprint of the credential (hex of the first 16 bytes of its SHA-256): what
+    /// the durable log stores instead of the credential, resolved again at recovery against the
+    /// vendor's configured credentials (see [`Vendor::principal`]).
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.credential)
+    }
+}
+
+/// The fingerprint of `credential` (see [`Principal::fingerprint`]).
+pub fn fingerprint(credential: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, credential.as_bytes());
+    digest.as_ref()[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// What every stage knows about the request being answered.
@@ -102,6 +120,21 @@ pub trait Vendor: Send + Sync {
 
     /// Checks the request's credentials for `op` in the vendor's scheme.
     fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection>;
+
+    /// Every credential the configuration knows (tokens, keys, sessions, and secrets a request
+    /// body can carry, such as linking tokens), for resolving a fingerprint the durable log
+    /// recorded.
+    fn credentials(&self) -> Vec<&str>;
+
+    /// The configured caller whose credential has `fingerprint`, if one still does.
+    fn principal(&self, fingerprint: &str) -> Option<Principal> {
+        self.credentials()
+            .into_iter()
+            .find(|credential| self::fingerprint(credential) == fingerprint)
+            .map(|credential| Principal {
+                credential: credential.to_string(),
+            })
+    }
 
     /// Checks what the credential may do, after the rate limiter counted the request and before
     /// the request is validated (e.g. Dub's plan gate). Allows everything unless overridden.

@@ -1,8 +1,10 @@
 //! One vendor's state behind a lock, with the seeded state kept aside so the admin API can
 //! reset, export and import it without knowing the vendor.
 
+use std::any::Any;
+use std::io::Write;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
@@ -12,18 +14,45 @@ use serde_json::Value;
 /// Why an imported state was refused.
 #[derive(Debug, thiserror::Error)]
 #[error("state does not fit the vendor's shape: {0}")]
-pub struct ImportError(#[from] serde_json::Error);
+pub struct ImportError(String);
+
+impl From<serde_json::Error> for ImportError {
+    fn from(error: serde_json::Error) -> Self {
+        ImportError(error.to_string())
+    }
+}
+
+impl From<erased_serde::Error> for ImportError {
+    fn from(error: erased_serde::Error) -> Self {
+        ImportError(error.to_string())
+    }
+}
+
+/// A vendor state parsed by [`StateStore::stage`] and not yet installed: an import parses every
+/// vendor first and installs only when all of them fit, so a refused import changes nothing
+/// without keeping a copy of the old state.
+pub struct Staged(Box<dyn Any + Send>);
 
 /// A vendor's state as the admin API sees it: opaque JSON plus a resource count.
 pub trait StateStore: Send + Sync {
     /// The whole state as JSON; importing it again restores exactly this state.
     fn export(&self) -> Value;
+    /// Writes the state as JSON to `out` straight from the locked state, without building a
+    /// JSON tree of it first (a large state would otherwise be in memory several times over).
+    fn export_to(&self, out: &mut dyn Write) -> Result<(), serde_json::Error>;
     /// Replaces the state with `state`; on error the current state is unchanged.
     fn import(&self, state: Value) -> Result<(), ImportError>;
+    /// Parses a state from `input` (streamed: no JSON tree is built) for [`StateStore::install`].
+    fn stage(&self, input: &mut dyn erased_serde::Deserializer<'_>) -> Result<Staged, ImportError>;
+    /// Replaces the state with one [`StateStore::stage`] of this store parsed.
+    fn install(&self, staged: Staged) -> Result<(), ImportError>;
     /// Restores the state the configuration seeded.
     fn reset(&self);
     /// How many resources are stored (the quantity the resource cap bounds).
     fn resources(&self) -> usize;
+    /// How many times the state may have changed: it moves on every release of a mutable
+    /// borrow, so an equal number means the state is unchanged (snapshots skip such vendors).
+    fn generation(&self) -> u64;
 }
 
 /// What a vendor's state must say about itself to be capped.
@@ -49,6 +78,7 @@ pub struct Store<S> {
     /// check recounts only after a change.
     resources: AtomicUsize,
     stale: AtomicBool,
+    generation: AtomicU64,
 }
 
 /// The locked current state of a [`Store`]. Releasing it after a mutable borrow marks the
@@ -56,6 +86,7 @@ pub struct Store<S> {
 pub struct StateGuard<'a, S: Resources> {
     state: MutexGuard<'a, S>,
     stale: &'a AtomicBool,
+    generation: &'a AtomicU64,
     changed: bool,
 }
 
@@ -79,6 +110,7 @@ impl<S: Resources> Drop for StateGuard<'_, S> {
         // Runs before the mutex guard is released, so a recount waits for this change.
         if self.changed {
             self.stale.store(true, Ordering::Release);
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
     }
 }
@@ -89,6 +121,7 @@ impl<S: Clone + Resources> Store<S> {
         Store {
             resources: AtomicUsize::new(seed.count()),
             stale: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
             current: Mutex::new(seed.clone()),
             seed,
         }
@@ -100,6 +133,7 @@ impl<S: Clone + Resources> Store<S> {
         StateGuard {
             state: self.current.lock().unwrap_or_else(|p| p.into_inner()),
             stale: &self.stale,
+            generation: &self.generation,
             changed: false,
         }
     }
@@ -107,15 +141,33 @@ impl<S: Clone + Resources> Store<S> {
 
 impl<S> StateStore for Store<S>
 where
-    S: Clone + Serialize + DeserializeOwned + Resources + Send + Sync,
+    S: Clone + Serialize + DeserializeOwned + Resources + Send + Sync + 'static,
 {
     fn export(&self) -> Value {
         serde_json::to_value(&*self.lock()).expect("vendor state serialises to JSON")
     }
 
+    fn export_to(&self, out: &mut dyn Write) -> Result<(), serde_json::Error> {
+        serde_json::to_writer(out, &*self.lock())
+    }
+
     fn import(&self, state: Value) -> Result<(), ImportError> {
         let state: S = serde_json::from_value(state)?;
         *self.lock() = state;
+        Ok(())
+    }
+
+    fn stage(&self, input: &mut dyn erased_serde::Deserializer<'_>) -> Result<Staged, ImportError> {
+        let state: S = erased_serde::deserialize(input)?;
+        Ok(Staged(Box::new(state)))
+    }
+
+    fn install(&self, staged: Staged) -> Result<(), ImportError> {
+        let state = staged
+            .0
+            .downcast::<S>()
+            .map_err(|_| ImportError("a state staged by another vendor".into()))?;
+        *self.lock() = *state;
         Ok(())
     }
 
@@ -129,6 +181,10 @@ where
             self.resources.store(state.count(), Ordering::Relaxed);
         }
         self.resources.load(Ordering::Relaxed)
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 }
 

@@ -385,6 +385,14 @@ impl Vendor for Archera {
         VendorId::Archera
     }
 
+    fn credentials(&self) -> Vec<&str> {
+        self.config
+            .api_keys
+            .iter()
+            .map(|k| k.key.as_str())
+            .collect()
+    }
+
     fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
         let key = headers
             .get("x-api-key")

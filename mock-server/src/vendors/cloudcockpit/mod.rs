@@ -111,6 +111,14 @@ impl Vendor for CloudCockpit {
         })
     }
 
+    fn credentials(&self) -> Vec<&str> {
+        self.config
+            .tokens
+            .iter()
+            .map(|t| t.token.as_str())
+            .collect()
+    }
+
     fn handle(
         &self,
         _op: &Operation,

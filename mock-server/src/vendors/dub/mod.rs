@@ -147,6 +147,14 @@ impl Vendor for Dub {
         })
     }
 
+    fn credentials(&self) -> Vec<&str> {
+        self.config
+            .workspaces
+            .iter()
+            .flat_map(|w| w.tokens.iter().map(String::as_str))
+            .collect()
+    }
+
     fn authorize(&self, op: &Operation, caller: &Principal) -> Result<(), Rejection> {
         // The plan gate runs in Dub's auth wrapper after the limiter, before the body is read.
         let gated = matches!(

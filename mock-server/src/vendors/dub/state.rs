@@ -55,8 +55,8 @@ type Target = (String, String, String);
 /// traffic is a B-tree: a hash table doubles all at once, and at 30,000 partners the doubling
 /// of these maps held the lock for 56 ms (the benchmark's p99), where a B-tree grows a node at
 /// a time.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Stored", into = "Stored")]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(from = "Stored")]
 pub struct DubState {
     partners: BTreeMap<String, Partner>,
     enrollments: Vec<Enrollment>,
@@ -93,13 +93,22 @@ impl From<Stored> for DubState {
     }
 }
 
-impl From<DubState> for Stored {
-    fn from(state: DubState) -> Self {
-        Stored {
-            partners: state.partners,
-            enrollments: state.enrollments,
-            links: state.links,
+/// Serialised as [`Stored`], from borrowed fields: `into = "Stored"` would clone the whole
+/// state first, doubling an export's memory.
+impl Serialize for DubState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct StoredRef<'a> {
+            partners: &'a BTreeMap<String, Partner>,
+            enrollments: &'a [Enrollment],
+            links: &'a BTreeMap<String, Link>,
         }
+        StoredRef {
+            partners: &self.partners,
+            enrollments: &self.enrollments,
+            links: &self.links,
+        }
+        .serialize(serializer)
     }
 }
 

@@ -213,6 +213,12 @@ impl Vendor for Enhance {
             .ok_or(Rejection::UnknownCredentials)
     }
 
+    fn credentials(&self) -> Vec<&str> {
+        let sessions = self.config.sessions.iter().map(|s| s.id0.as_str());
+        let tokens = self.config.access_tokens.iter().map(|t| t.token.as_str());
+        sessions.chain(tokens).collect()
+    }
+
     fn handle(
         &self,
         op: &Operation,
