@@ -76,8 +76,9 @@ fn founding() -> OffsetDateTime {
 fn floor(at: OffsetDateTime, g: Granularity) -> OffsetDateTime {
     let day = at.replace_time(Time::MIDNIGHT);
     match g {
-        Granularity::Hour => at
-            .replace_time(Time::from_hms(at.hour(), 0, 0).unwrap_or(Time::MIDNIGHT)),
+        Granularity::Hour => {
+            at.replace_time(Time::from_hms(at.hour(), 0, 0).unwrap_or(Time::MIDNIGHT))
+        }
         Granularity::Day => day,
         Granularity::Month => day.replace_day(1).unwrap_or(day),
     }
@@ -237,7 +238,11 @@ pub fn top_links(state: &DubState, links: &[&Link], period: Period) -> Value {
             (f, *link)
         })
         .collect();
-    rows.sort_by(|a, b| b.0.clicks.cmp(&a.0.clicks).then_with(|| a.1.id.cmp(&b.1.id)));
+    rows.sort_by(|a, b| {
+        b.0.clicks
+            .cmp(&a.0.clicks)
+            .then_with(|| a.1.id.cmp(&b.1.id))
+    });
     Value::Array(
         rows.into_iter()
             .map(|(f, link)| {
@@ -272,16 +277,34 @@ mod tests {
     fn intervals_end_now_and_pick_their_granularity() {
         let now = datetime!(2025-05-17 10:30 UTC);
         let p = period(Some("24h"), None, None, now).unwrap();
-        assert_eq!((p.start, p.granularity), (datetime!(2025-05-16 10:30 UTC), Granularity::Hour));
+        assert_eq!(
+            (p.start, p.granularity),
+            (datetime!(2025-05-16 10:30 UTC), Granularity::Hour)
+        );
         let p = period(Some("qtd"), None, None, now).unwrap();
-        assert_eq!((p.start, p.granularity), (datetime!(2025-04-01 00:00 UTC), Granularity::Day));
+        assert_eq!(
+            (p.start, p.granularity),
+            (datetime!(2025-04-01 00:00 UTC), Granularity::Day)
+        );
         let p = period(Some("ytd"), None, None, now).unwrap();
-        assert_eq!((p.start, p.granularity), (datetime!(2025-01-01 00:00 UTC), Granularity::Month));
+        assert_eq!(
+            (p.start, p.granularity),
+            (datetime!(2025-01-01 00:00 UTC), Granularity::Month)
+        );
         let p = period(None, None, None, now).unwrap();
         assert_eq!(p.start, datetime!(2022-09-22 00:00 UTC));
-        let p = period(Some("7d"), Some("2025-05-01T00:00:00Z"), Some("2025-05-02T00:00:00Z"), now)
-            .unwrap();
-        assert_eq!(p.granularity, Granularity::Hour, "start wins over the interval");
+        let p = period(
+            Some("7d"),
+            Some("2025-05-01T00:00:00Z"),
+            Some("2025-05-02T00:00:00Z"),
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            p.granularity,
+            Granularity::Hour,
+            "start wins over the interval"
+        );
         assert!(period(None, Some("2025-05-02"), Some("2025-05-01"), now).is_err());
         assert!(period(None, Some("yesterday"), None, now).is_err());
     }
@@ -289,11 +312,17 @@ mod tests {
     #[test]
     fn month_buckets_cross_the_year() {
         let dec = datetime!(2024-12-15 08:00 UTC);
-        assert_eq!(floor(dec, Granularity::Month), datetime!(2024-12-01 00:00 UTC));
+        assert_eq!(
+            floor(dec, Granularity::Month),
+            datetime!(2024-12-01 00:00 UTC)
+        );
         assert_eq!(
             next(floor(dec, Granularity::Month), Granularity::Month),
             datetime!(2025-01-01 00:00 UTC)
         );
-        assert_eq!(floor(dec, Granularity::Hour), datetime!(2024-12-15 08:00 UTC));
+        assert_eq!(
+            floor(dec, Granularity::Hour),
+            datetime!(2024-12-15 08:00 UTC)
+        );
     }
 }

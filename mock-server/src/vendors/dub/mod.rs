@@ -173,7 +173,10 @@ impl Dub {
                 Some(v) => v
                     .as_u64()
                     .filter(|n| *n <= u64::from(u32::MAX))
-                    .ok_or(format!("{name} must be an integer number of cents from 0 to {}", u32::MAX)),
+                    .ok_or(format!(
+                        "{name} must be an integer number of cents from 0 to {}",
+                        u32::MAX
+                    )),
             }
         };
         let now = self.world.clock.now();
@@ -203,7 +206,10 @@ impl Dub {
             ));
         }
         state.record_event(link_id, event);
-        let link = state.link(link_id).map(link::Link::to_json).unwrap_or_default();
+        let link = state
+            .link(link_id)
+            .map(link::Link::to_json)
+            .unwrap_or_default();
         Ok(serde_json::json!({
             "linkId": link_id, "clicks": link["clicks"], "leads": link["leads"],
             "sales": link["sales"], "saleAmount": link["saleAmount"],
@@ -237,7 +243,9 @@ impl Vendor for Dub {
         // The plan gate runs in Dub's auth wrapper after the limiter, before the body is read.
         let plans: &[&str] = match op.operation_id.as_str() {
             "createPartner" | "createPartnerLink" | "listPartners" => &PARTNER_PLANS,
-            "retrievePartnerLinks" | "retrievePartnerAnalytics" | "banPartner"
+            "retrievePartnerLinks"
+            | "retrievePartnerAnalytics"
+            | "banPartner"
             | "deactivatePartner" => &ADVANCED_PLANS,
             _ => &[],
         };
@@ -269,9 +277,7 @@ impl Vendor for Dub {
     ) -> Result<serde_json::Value, String> {
         match name {
             "record-events" => self.record_events(body),
-            _ => Err(format!(
-                "dub's admin action is record-events, not {name:?}"
-            )),
+            _ => Err(format!("dub's admin action is record-events, not {name:?}")),
         }
     }
 
@@ -328,13 +334,20 @@ impl Vendor for Dub {
             }),
             "retrievePartnerLinks" => rules.default_program().and_then(|program| {
                 let who = partners::PartnerRef::from_fields(query);
-                let e = partners::find_enrollment(&state, &program.id, who, partners::Missing::Links)?;
+                let e =
+                    partners::find_enrollment(&state, &program.id, who, partners::Missing::Links)?;
                 Ok((StatusCode::OK, partners::links(&state, &e)))
             }),
             "retrievePartnerAnalytics" => rules.default_program().and_then(|program| {
                 let who = partners::PartnerRef::from_fields(query);
-                let period = analytics::period(query("interval"), query("start"), query("end"), cx.now)?;
-                let e = partners::find_enrollment(&state, &program.id, who, partners::Missing::Analytics)?;
+                let period =
+                    analytics::period(query("interval"), query("start"), query("end"), cx.now)?;
+                let e = partners::find_enrollment(
+                    &state,
+                    &program.id,
+                    who,
+                    partners::Missing::Analytics,
+                )?;
                 let links = state.links_of(&e.partner_id, &e.program_id);
                 let answer = match query("groupBy") {
                     Some("timeseries") => analytics::timeseries(&state, &links, period),
@@ -346,9 +359,15 @@ impl Vendor for Dub {
             "banPartner" | "deactivatePartner" => rules.default_program().and_then(|program| {
                 let field = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
                 let who = partners::PartnerRef::from_fields(field);
-                let e = partners::find_enrollment(&state, &program.id, who, partners::Missing::Status)?;
+                let e =
+                    partners::find_enrollment(&state, &program.id, who, partners::Missing::Status)?;
                 let answer = if op.operation_id == "banPartner" {
-                    partners::ban(&mut state, &e, field("reason").unwrap_or_default(), &rules.now)
+                    partners::ban(
+                        &mut state,
+                        &e,
+                        field("reason").unwrap_or_default(),
+                        &rules.now,
+                    )
                 } else {
                     partners::deactivate(&mut state, &e, &rules.now)
                 };

@@ -243,7 +243,8 @@ fn matches(state: &DubState, partner: &Partner, e: &Enrollment, q: &ListQuery<'_
         || !same(q.country, Some(&partner.country))
         || !same(q.group_id, e.group_id.as_deref())
         || !same(q.tenant_id, e.tenant_id.as_deref())
-        || q.email.is_some_and(|m| !m.eq_ignore_ascii_case(&partner.email))
+        || q.email
+            .is_some_and(|m| !m.eq_ignore_ascii_case(&partner.email))
     {
         return false;
     }
@@ -269,7 +270,8 @@ pub fn list(state: &DubState, program_id: &str, q: &ListQuery<'_>) -> Value {
         .filter(|(e, p)| matches(state, p, e, q))
         .map(|(e, p)| (sort_key(sort_by, &totals(state, e)), e, p))
         .collect();
-    let tie = |a: &(Option<f64>, &Enrollment, &Partner), b: &(Option<f64>, &Enrollment, &Partner)| {
+    let tie = |a: &(Option<f64>, &Enrollment, &Partner),
+               b: &(Option<f64>, &Enrollment, &Partner)| {
         (&a.1.created_at, &a.2.id).cmp(&(&b.1.created_at, &b.2.id))
     };
     rows.sort_by(|a, b| {
@@ -403,13 +405,19 @@ mod tests {
         let state = DubState::default();
         let none = PartnerRef::default();
         let err = find_enrollment(&state, "prog_1", none, Missing::Status).unwrap_err();
-        assert_eq!(err, DubError::bad_request("Either `partnerId` or `tenantId` must be provided."));
+        assert_eq!(
+            err,
+            DubError::bad_request("Either `partnerId` or `tenantId` must be provided.")
+        );
         let by_tenant = PartnerRef {
             partner_id: None,
             tenant_id: Some("t-1"),
         };
         let err = find_enrollment(&state, "prog_1", by_tenant, Missing::Status).unwrap_err();
-        assert_eq!(err, DubError::not_found("Partner with tenantId t-1 not found in program."));
+        assert_eq!(
+            err,
+            DubError::not_found("Partner with tenantId t-1 not found in program.")
+        );
         let by_id = PartnerRef {
             partner_id: Some("pn_1"),
             tenant_id: Some("t-1"),

@@ -104,11 +104,14 @@ pub fn state(config: &DubConfig) -> Result<DubState, SeedError> {
                 .find(|p| p.id == seed.program)
                 .map(|p| (w, p))
         });
-        let Some((workspace, Program {
-            domain: Some(domain),
-            url: Some(program_url),
-            ..
-        })) = found
+        let Some((
+            workspace,
+            Program {
+                domain: Some(domain),
+                url: Some(program_url),
+                ..
+            },
+        )) = found
         else {
             return Err(SeedError::UnknownProgram {
                 partner: seed.id.clone(),

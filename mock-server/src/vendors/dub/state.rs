@@ -266,7 +266,10 @@ impl DubState {
     }
 
     /// Every enrolment in `program_id`, in the order they were made.
-    pub fn enrollments_in<'s>(&'s self, program_id: &'s str) -> impl Iterator<Item = &'s Enrollment> {
+    pub fn enrollments_in<'s>(
+        &'s self,
+        program_id: &'s str,
+    ) -> impl Iterator<Item = &'s Enrollment> {
         self.enrollments
             .iter()
             .filter(move |e| e.program_id == program_id)
