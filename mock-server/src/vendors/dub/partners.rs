@@ -194,7 +194,7 @@ pub fn enrolled_json(state: &DubState, partner: &Partner, enrollment: &Enrollmen
         "totalSales": f.sales,
         "totalSaleAmount": revenue,
         "totalCommissions": f.earnings,
-        "netRevenue": revenue as f64 - f.earnings as f64,
+        "netRevenue": i128::from(revenue) - i128::from(f.earnings),
         "earningsPerClick": ratio(revenue, f.clicks),
         "averageLifetimeValue": ratio(revenue, f.sales),
         "clickToLeadRate": ratio(f.leads, f.clicks),
