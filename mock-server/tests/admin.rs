@@ -226,13 +226,14 @@ async fn export_import_round_trips_exactly_and_reset_restores_the_seed() {
     }
     let (_, exported) = admin(&fake, Method::GET, "/state", None).await;
     assert_ne!(exported, seeded);
-    assert_eq!(
-        exported["vendors"]["dub"]["partners"]
+    // The three new partners beside the seeded ones.
+    let partners = |state: &Value| {
+        state["vendors"]["dub"]["partners"]
             .as_object()
             .unwrap()
-            .len(),
-        3
-    );
+            .len()
+    };
+    assert_eq!(partners(&exported), partners(&seeded) + 3);
 
     let (status, _) = admin(&fake, Method::POST, "/reset", None).await;
     assert_eq!(status, 204);
@@ -305,6 +306,10 @@ async fn the_clock_moves_rate_limit_windows() {
 #[tokio::test]
 async fn faults_set_through_the_admin_api_apply_and_clear() {
     let fake = Fake::start().await;
+    let seeded = fake.store(VendorId::Dub).export()["partners"]
+        .as_object()
+        .unwrap()
+        .len();
     let rules = json!([{"vendor": "dub", "operation": "createPartner", "status": 503}]);
     let (status, _) = admin(&fake, Method::PUT, "/faults", Some(rules)).await;
     assert_eq!(status, 400, "503 is not documented for createPartner");
@@ -324,7 +329,7 @@ async fn faults_set_through_the_admin_api_apply_and_clear() {
     assert_eq!(response.status().as_u16(), 201);
     // The forced 500 stored nothing.
     let state = fake.store(VendorId::Dub).export();
-    assert_eq!(state["partners"].as_object().unwrap().len(), 1);
+    assert_eq!(state["partners"].as_object().unwrap().len(), seeded + 1);
 }
 
 #[tokio::test]
@@ -374,7 +379,8 @@ async fn the_journal_is_bounded_filtered_newest_first_and_redacted() {
 #[tokio::test]
 async fn the_resource_cap_refuses_creates_with_the_vendor_error_and_keeps_state() {
     // Dub's partner creation stores two resources: the partner and its link.
-    let fake = Fake::with_config("max_resources: 3").await;
+    // Without Dub's seeded partners, so the cap counts only what this test creates.
+    let fake = Fake::with_config("max_resources: 3\ndub:\n  seed: []").await;
     for n in 0..2 {
         let response = fake
             .send(Method::POST, "/dub/partners", &DUB, Some(&partner(n)))

@@ -220,7 +220,9 @@ async fn unknown_paths_and_wrong_methods_answer_as_each_vendor_does() {
     assert_eq!(headers["allow"], "PATCH");
     assert_envelope("archera", 405, &body);
 
-    let (status, headers, _) = read(fake.send(Method::GET, "/dub/partners", &[], None).await).await;
+    // GET /partners is listPartners now; ban takes POST only.
+    let (status, headers, _) =
+        read(fake.send(Method::GET, "/dub/partners/ban", &[], None).await).await;
     assert_eq!(status, 405);
     assert_eq!(headers["allow"], "POST");
 

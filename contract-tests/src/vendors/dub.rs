@@ -1,6 +1,7 @@
-//! Dub: partners enrolled by email and tenant, links unique by key, upsert by URL.
+//! Dub: partners enrolled by email and tenant (0.18.0's conflict and today's create-or-update),
+//! links unique by key, upsert by URL, listing, analytics, ban and deactivate.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use serde_json::json;
@@ -55,17 +56,91 @@ pub enum DubOp {
         /// URL path pool index.
         path: u8,
     },
-    /// `POST /partners` without the required `name`.
+    /// `POST /partners` without the required `email`.
     InvalidPartner,
+    /// `POST /partners` as today's SDKs send it: no programId, no username; an enrolled email
+    /// updates its enrolment.
+    CreateToday {
+        /// Email pool index (shared with `CreatePartner`).
+        email: u8,
+        /// Tenant pool index.
+        tenant: Option<u8>,
+    },
+    /// `GET /partners`, all or one status.
+    ListPartners {
+        /// Only banned partners.
+        banned_only: bool,
+    },
+    /// `GET /partners/links`.
+    RetrieveLinks {
+        /// The partner.
+        partner: PartnerRef,
+    },
+    /// `GET /partners/analytics` grouped by `GROUPINGS[group]`.
+    Analytics {
+        /// The partner.
+        partner: PartnerRef,
+        /// Grouping pool index.
+        group: u8,
+    },
+    /// `POST /partners/ban`.
+    Ban {
+        /// The partner.
+        partner: PartnerRef,
+    },
+    /// `POST /partners/deactivate`.
+    Deactivate {
+        /// The partner.
+        partner: PartnerRef,
+    },
 }
 
-/// The reference model: enrolled emails and tenants, taken keys, created partners, links by URL.
+/// The analytics groupings the SDK offers.
+const GROUPINGS: [&str; 3] = ["count", "timeseries", "top_links"];
+
+/// The reference model: enrolled emails with their tenant and status, taken keys, the steps
+/// that answered an enrolled partner.
 #[derive(Default, Debug)]
 pub struct DubModel {
     emails: BTreeSet<u8>,
     tenants: BTreeSet<u8>,
+    tenant_of: BTreeMap<u8, u8>,
+    status: BTreeMap<u8, &'static str>,
     keys: BTreeSet<u8>,
     partner_steps: BTreeSet<usize>,
+}
+
+impl DubModel {
+    /// The email of the enrolled partner `p` names, if any.
+    fn email_of(&self, ops: &[DubOp], p: &PartnerRef, index: usize) -> Option<u8> {
+        match p {
+            PartnerRef::Step(k) => step_of(ops, *k, index)
+                .filter(|s| self.partner_steps.contains(s))
+                .and_then(|s| match ops[s] {
+                    DubOp::CreatePartner { email, .. } | DubOp::CreateToday { email, .. } => {
+                        Some(email)
+                    }
+                    _ => None,
+                }),
+            PartnerRef::Tenant(t) => self
+                .tenant_of
+                .iter()
+                .find(|(_, tenant)| *tenant == t)
+                .map(|(email, _)| *email),
+            PartnerRef::Unknown => None,
+        }
+    }
+
+    /// Enrols `email` (with `tenant`) as approved.
+    fn enrol(&mut self, email: u8, tenant: Option<u8>, index: usize) {
+        self.emails.insert(email);
+        self.status.insert(email, "approved");
+        if let Some(t) = tenant {
+            self.tenants.insert(t);
+            self.tenant_of.insert(email, t);
+        }
+        self.partner_steps.insert(index);
+    }
 }
 
 /// Dub's scenarios.
@@ -82,7 +157,12 @@ fn partner_ref() -> impl Strategy<Value = PartnerRef> {
 /// The step a `PartnerRef::Step(k)` at `ops[index]` refers to: the `k`-th earlier create.
 fn step_of(ops: &[DubOp], k: usize, index: usize) -> Option<usize> {
     let creates: Vec<usize> = (0..index)
-        .filter(|&i| matches!(ops[i], DubOp::CreatePartner { .. }))
+        .filter(|&i| {
+            matches!(
+                ops[i],
+                DubOp::CreatePartner { .. } | DubOp::CreateToday { .. }
+            )
+        })
         .collect();
     (!creates.is_empty()).then(|| creates[k % creates.len()])
 }
@@ -100,6 +180,13 @@ impl Scenario for Dub {
                 .prop_map(|(partner, key, foreign_url)| DubOp::CreateLink { partner, key, foreign_url }),
             3 => (partner_ref(), 0u8..2).prop_map(|(partner, path)| DubOp::Upsert { partner, path }),
             1 => Just(DubOp::InvalidPartner),
+            2 => (0u8..3, proptest::option::of(0u8..3))
+                .prop_map(|(email, tenant)| DubOp::CreateToday { email, tenant }),
+            1 => proptest::bool::ANY.prop_map(|banned_only| DubOp::ListPartners { banned_only }),
+            1 => partner_ref().prop_map(|partner| DubOp::RetrieveLinks { partner }),
+            1 => (partner_ref(), 0u8..3).prop_map(|(partner, group)| DubOp::Analytics { partner, group }),
+            1 => partner_ref().prop_map(|partner| DubOp::Ban { partner }),
+            1 => partner_ref().prop_map(|partner| DubOp::Deactivate { partner }),
         ];
         proptest::collection::vec(op, 1..8).boxed()
     }
@@ -176,18 +263,78 @@ impl Scenario for Dub {
                 path: "/partners".into(),
                 ..base
             }
-            .json(json!({"programId": PROGRAM, "email": "x@example.com"})),
+            .json(json!({"programId": PROGRAM, "name": "No Email"})),
+            DubOp::CreateToday { email, tenant } => {
+                let mut body = json!({"email": format!("partner{email}@example.com")});
+                if let Some(t) = tenant {
+                    body["tenantId"] = json!(format!("tenant-{t}"));
+                }
+                Request {
+                    operation_id: "createPartner",
+                    path: "/partners".into(),
+                    ..base
+                }
+                .json(body)
+            }
+            DubOp::ListPartners { banned_only } => Request {
+                operation_id: "listPartners",
+                method: "GET",
+                path: if *banned_only {
+                    "/partners?status=banned".into()
+                } else {
+                    "/partners?sortBy=createdAt&sortOrder=asc&pageSize=10".into()
+                },
+                ..base
+            },
+            DubOp::RetrieveLinks { partner: p } | DubOp::Analytics { partner: p, .. } => {
+                let (name, value) = match partner(p).as_object().and_then(|o| o.iter().next()) {
+                    Some((name, value)) => {
+                        (name.clone(), value.as_str().unwrap_or_default().to_string())
+                    }
+                    None => ("partnerId".into(), "pn_nobody".into()),
+                };
+                let (operation_id, path) = match &ops[index] {
+                    DubOp::Analytics { group, .. } => (
+                        "retrievePartnerAnalytics",
+                        format!(
+                            "/partners/analytics?{name}={value}&groupBy={}&interval=24h",
+                            GROUPINGS[usize::from(*group) % GROUPINGS.len()]
+                        ),
+                    ),
+                    _ => (
+                        "retrievePartnerLinks",
+                        format!("/partners/links?{name}={value}"),
+                    ),
+                };
+                Request {
+                    operation_id,
+                    method: "GET",
+                    path,
+                    ..base
+                }
+            }
+            DubOp::Ban { partner: p } => {
+                let mut body = partner(p);
+                body["reason"] = json!("fraud");
+                Request {
+                    operation_id: "banPartner",
+                    path: "/partners/ban".into(),
+                    ..base
+                }
+                .json(body)
+            }
+            DubOp::Deactivate { partner: p } => Request {
+                operation_id: "deactivatePartner",
+                path: "/partners/deactivate".into(),
+                ..base
+            }
+            .json(partner(p)),
         }
     }
 
     fn predict(model: &mut DubModel, ops: &[DubOp], index: usize) -> Option<u16> {
-        let enrolled = |model: &DubModel, p: &PartnerRef| match p {
-            PartnerRef::Step(k) => {
-                step_of(ops, *k, index).is_some_and(|s| model.partner_steps.contains(&s))
-            }
-            PartnerRef::Tenant(t) => model.tenants.contains(t),
-            PartnerRef::Unknown => false,
-        };
+        // A banned or deactivated partner gets no new or changed links (400).
+        let active = |model: &DubModel, email: u8| model.status.get(&email) == Some(&"approved");
         match &ops[index] {
             DubOp::InvalidPartner => Some(422),
             DubOp::CreatePartner {
@@ -205,10 +352,28 @@ impl Scenario for Dub {
                 if taken {
                     return Some(409);
                 }
-                model.emails.insert(*email);
-                model.tenants.extend(*tenant);
+                model.enrol(*email, *tenant, index);
                 model.keys.insert(*username);
-                model.partner_steps.insert(index);
+                Some(201)
+            }
+            DubOp::CreateToday { email, tenant } => {
+                let own = model.tenant_of.get(email).copied();
+                if tenant.is_some_and(|t| model.tenants.contains(&t) && own != Some(t)) {
+                    return Some(409);
+                }
+                if model.emails.contains(email) {
+                    // The enrolment is updated: a new tenant replaces the old one.
+                    if let Some(t) = tenant {
+                        if let Some(old) = own {
+                            model.tenants.remove(&old);
+                        }
+                        model.tenants.insert(*t);
+                        model.tenant_of.insert(*email, *t);
+                    }
+                    model.partner_steps.insert(index);
+                } else {
+                    model.enrol(*email, *tenant, index);
+                }
                 Some(201)
             }
             DubOp::CreateLink {
@@ -219,8 +384,11 @@ impl Scenario for Dub {
                 if *foreign_url {
                     return Some(400);
                 }
-                if !enrolled(model, partner) {
+                let Some(email) = model.email_of(ops, partner, index) else {
                     return Some(404);
+                };
+                if !active(model, email) {
+                    return Some(400);
                 }
                 if key.is_some_and(|k| model.keys.contains(&k)) {
                     return Some(409);
@@ -228,7 +396,39 @@ impl Scenario for Dub {
                 model.keys.extend(*key);
                 Some(201)
             }
-            DubOp::Upsert { partner, .. } => Some(if enrolled(model, partner) { 200 } else { 404 }),
+            DubOp::Upsert { partner, .. } => Some(match model.email_of(ops, partner, index) {
+                None => 404,
+                Some(email) if !active(model, email) => 400,
+                Some(_) => 200,
+            }),
+            DubOp::ListPartners { .. } => Some(200),
+            DubOp::RetrieveLinks { partner } | DubOp::Analytics { partner, .. } => {
+                Some(if model.email_of(ops, partner, index).is_some() {
+                    200
+                } else {
+                    404
+                })
+            }
+            DubOp::Ban { partner } => {
+                let Some(email) = model.email_of(ops, partner, index) else {
+                    return Some(404);
+                };
+                if model.status.get(&email) == Some(&"banned") {
+                    return Some(400);
+                }
+                model.status.insert(email, "banned");
+                Some(200)
+            }
+            DubOp::Deactivate { partner } => {
+                let Some(email) = model.email_of(ops, partner, index) else {
+                    return Some(404);
+                };
+                if !active(model, email) {
+                    return Some(400);
+                }
+                model.status.insert(email, "deactivated");
+                Some(200)
+            }
         }
     }
 
@@ -265,13 +465,68 @@ impl Scenario for Dub {
                 path: 1,
             },
             DubOp::InvalidPartner,
+            // Today's SDKs: the enrolled email 0 is updated with tenant 1, a new email enrolled.
+            DubOp::CreateToday {
+                email: 0,
+                tenant: Some(1),
+            },
+            DubOp::CreateToday {
+                email: 2,
+                tenant: None,
+            },
+            DubOp::ListPartners { banned_only: false },
+            DubOp::RetrieveLinks {
+                partner: PartnerRef::Tenant(1),
+            },
+            DubOp::Analytics {
+                partner: PartnerRef::Step(0),
+                group: 0,
+            },
+            DubOp::Analytics {
+                partner: PartnerRef::Step(0),
+                group: 2,
+            },
+            DubOp::Ban {
+                partner: PartnerRef::Step(0),
+            },
+            DubOp::Ban {
+                partner: PartnerRef::Step(0),
+            },
+            DubOp::ListPartners { banned_only: true },
+            DubOp::Deactivate {
+                partner: PartnerRef::Step(0),
+            },
+            // The fifth create (email 2): approved, so this one succeeds.
+            DubOp::Deactivate {
+                partner: PartnerRef::Step(4),
+            },
+            DubOp::Ban {
+                partner: PartnerRef::Unknown,
+            },
+            link(PartnerRef::Step(0), None, false),
         ]
     }
 
     fn normalisation() -> Normalisation {
         Normalisation {
-            ids: &["id", "partnerId", "key", "shortLink", "qrCode", "image"],
-            opaque: &["createdAt", "updatedAt"],
+            ids: &[
+                "id",
+                "partnerId",
+                "key",
+                "shortLink",
+                "qrCode",
+                "image",
+                "link",
+                "username",
+            ],
+            opaque: &[
+                "createdAt",
+                "updatedAt",
+                "bannedAt",
+                "disabledAt",
+                "expiresAt",
+                "lastClicked",
+            ],
             present_headers: &["location"],
         }
     }

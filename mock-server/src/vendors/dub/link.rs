@@ -134,6 +134,10 @@ pub struct Link {
     pub sales: Value,
     /// Sales amount in cents.
     pub sale_amount: Value,
+    /// When the link was disabled (a banned partner's links are), or `null`.
+    pub disabled_at: Value,
+    /// The link's folder; the fake keeps none, so always `null`.
+    pub folder_id: Value,
 }
 
 /// Where a new link goes and when it is made.
@@ -223,6 +227,16 @@ impl Link {
         })
     }
 
+    /// Whether the link has stopped recording events at `now`: disabled, or past its expiry.
+    pub fn inactive(&self, now: time::OffsetDateTime) -> bool {
+        !self.disabled_at.is_null()
+            || self
+                .expires_at
+                .as_str()
+                .and_then(parse_moment)
+                .is_some_and(|at| at <= now)
+    }
+
     /// The link as the API returns it.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or_default()
@@ -243,6 +257,27 @@ fn short_link(domain: &str, key: &str) -> String {
         }
     }
     link
+}
+
+/// A moment as Dub reads `expiresAt`: RFC 3339, a date-time without offset (UTC), or a date.
+pub fn parse_moment(text: &str) -> Option<time::OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    time::OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .or_else(|| {
+            time::PrimitiveDateTime::parse(
+                text,
+                format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+            )
+            .ok()
+            .map(time::PrimitiveDateTime::assume_utc)
+        })
+        .or_else(|| {
+            time::Date::parse(text, format_description!("[year]-[month]-[day]"))
+                .ok()
+                .map(|d| d.midnight().assume_utc())
+        })
 }
 
 fn qr_code(short_link: &str) -> String {

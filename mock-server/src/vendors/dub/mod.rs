@@ -1,15 +1,20 @@
-//! Dub partners (SDK 0.18.0 contract): workspaces with plans, programs with a domain and URL,
-//! partners enrolled in programs, and their short links.
+//! Dub partners, for SDK 0.18.0 and today's SDKs (0.39.0): workspaces with plans and a default
+//! program, programs with a domain and URL, partners enrolled in programs with a status, their
+//! short links, and the events recorded on those links.
 
+mod analytics;
 mod errors;
 mod link;
+mod partners;
 mod rules;
+mod seed;
 mod state;
 
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
 pub use errors::{DubError, zod_message};
+pub use seed::{SeedError, SeedEvent, SeedLink, SeedPartner};
 pub use state::DubState;
 
 use super::{Context, Principal, StateStore, Store, Vendor, World, bearer};
@@ -17,14 +22,22 @@ use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
-/// Plans whose workspaces may create partners and partner links.
-const PARTNER_PLANS: [&str; 5] = [
+/// Plans whose workspaces may list and create partners and create partner links: those of
+/// the SDK 0.18.0 server and today's `advanced`.
+const PARTNER_PLANS: [&str; 6] = [
     "business",
     "business plus",
     "business extra",
     "business max",
+    "advanced",
     "enterprise",
 ];
+
+/// Plans today's Dub requires for a partner's links, analytics, ban and deactivation.
+const ADVANCED_PLANS: [&str; 2] = ["advanced", "enterprise"];
+
+/// The most of each kind of event one admin action records (bounded input).
+const MAX_EVENTS_PER_ACTION: u64 = 1_000_000;
 
 /// Dub's mutants: (name, what goes wrong when it is active).
 pub const MUTANTS: &[(&str, &str)] = &[
@@ -74,12 +87,15 @@ pub const MUTANTS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Dub's configuration: the workspaces the fake knows.
+/// Dub's configuration: the workspaces the fake knows and the partners it starts with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DubConfig {
     /// Workspaces, each with its plan, API keys and programs.
     pub workspaces: Vec<Workspace>,
+    /// Partners (with their links and recorded events) the world starts with.
+    #[serde(default)]
+    pub seed: Vec<SeedPartner>,
 }
 
 /// A Dub workspace.
@@ -94,6 +110,9 @@ pub struct Workspace {
     pub tokens: Vec<String>,
     /// The workspace's partner programs.
     pub programs: Vec<Program>,
+    /// The program today's API calls act on (they name none); `None`: those calls are 404.
+    #[serde(default)]
+    pub default_program: Option<String>,
 }
 
 /// A partner program.
@@ -116,13 +135,86 @@ pub struct Dub {
 }
 
 impl Dub {
-    /// A Dub fake with the configured workspaces and empty partner state.
+    /// A Dub fake with the configured workspaces and the configured seed. A seed entry naming
+    /// a program no workspace has is reported and the world starts empty instead.
     pub fn new(config: DubConfig, world: World) -> Self {
+        let seed = seed::state(&config).unwrap_or_else(|error| {
+            tracing::error!(%error, "dub seed ignored");
+            DubState::default()
+        });
         Dub {
             config,
             world,
-            state: Store::new(DubState::default()),
+            state: Store::new(seed),
         }
+    }
+
+    /// `record-events`: clicks, leads and sales on one link, now or at a given moment.
+    fn record_events(&self, body: &serde_json::Value) -> Result<serde_json::Value, String> {
+        use serde_json::Value;
+        let link_id = body
+            .get("linkId")
+            .and_then(Value::as_str)
+            .ok_or("record-events needs a string field \"linkId\"")?;
+        let count = |name: &str| -> Result<u64, String> {
+            match body.get(name) {
+                None | Some(Value::Null) => Ok(0),
+                Some(v) => v
+                    .as_u64()
+                    .filter(|n| *n <= MAX_EVENTS_PER_ACTION)
+                    .ok_or(format!(
+                        "{name} must be an integer from 0 to {MAX_EVENTS_PER_ACTION}"
+                    )),
+            }
+        };
+        let amount = |name: &str| -> Result<u64, String> {
+            match body.get(name) {
+                None | Some(Value::Null) => Ok(0),
+                Some(v) => v
+                    .as_u64()
+                    .filter(|n| *n <= u64::from(u32::MAX))
+                    .ok_or(format!(
+                        "{name} must be an integer number of cents from 0 to {}",
+                        u32::MAX
+                    )),
+            }
+        };
+        let now = self.world.clock.now();
+        let at = match body.get("at").and_then(Value::as_str) {
+            None => now,
+            Some(text) => link::parse_moment(text)
+                .filter(|at| *at <= now && at.year() >= 2022)
+                .ok_or(format!(
+                    "at must be a moment from 2022 up to the fake's current time, not {text:?}"
+                ))?,
+        };
+        let event = state::Event {
+            at: crate::clock::rfc3339(at),
+            clicks: count("clicks")?,
+            leads: count("leads")?,
+            sales: count("sales")?,
+            sale_amount: amount("saleAmount")?,
+            earnings: amount("earnings")?,
+        };
+        let mut state = self.state.lock();
+        let link = state
+            .link(link_id)
+            .ok_or(format!("dub has no link {link_id:?}"))?;
+        if link.inactive(now) {
+            return Err(format!(
+                "link {link_id} is disabled or expired (its partner is banned or deactivated) and records no events"
+            ));
+        }
+        state.record_event(link_id, event);
+        let link = state
+            .link(link_id)
+            .map(link::Link::to_json)
+            .unwrap_or_default();
+        Ok(serde_json::json!({
+            "linkId": link_id, "clicks": link["clicks"], "leads": link["leads"],
+            "sales": link["sales"], "saleAmount": link["saleAmount"],
+            "lastClicked": link["lastClicked"],
+        }))
     }
 
     fn workspace_of(&self, token: &str) -> Option<&Workspace> {
@@ -157,15 +249,19 @@ impl Vendor for Dub {
 
     fn authorize(&self, op: &Operation, caller: &Principal) -> Result<(), Rejection> {
         // The plan gate runs in Dub's auth wrapper after the limiter, before the body is read.
-        let gated = matches!(
-            op.operation_id.as_str(),
-            "createPartner" | "createPartnerLink"
-        );
+        let plans: &[&str] = match op.operation_id.as_str() {
+            "createPartner" | "createPartnerLink" | "listPartners" => &PARTNER_PLANS,
+            "retrievePartnerLinks"
+            | "retrievePartnerAnalytics"
+            | "banPartner"
+            | "deactivatePartner" => &ADVANCED_PLANS,
+            _ => &[],
+        };
         let plan = self
             .workspace_of(&caller.credential)
             .map(|w| w.plan.to_ascii_lowercase())
             .unwrap_or_default();
-        if gated && !PARTNER_PLANS.contains(&plan.as_str()) {
+        if !plans.is_empty() && !plans.contains(&plan.as_str()) {
             return Err(Rejection::Forbidden(
                 "Unauthorized: Need higher plan.".into(),
             ));
@@ -174,8 +270,23 @@ impl Vendor for Dub {
     }
 
     fn creates(&self, op: &Operation) -> bool {
-        // The upsert creates when no link matches (and answers 200 either way).
-        op.method != axum::http::Method::GET
+        // The upsert creates when no link matches (and answers 200 either way); ban and
+        // deactivate only change what exists.
+        matches!(
+            op.operation_id.as_str(),
+            "createPartner" | "createPartnerLink" | "upsertPartnerLink"
+        )
+    }
+
+    fn admin_action(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        match name {
+            "record-events" => self.record_events(body),
+            _ => Err(format!("dub's admin action is record-events, not {name:?}")),
+        }
     }
 
     fn rate_limit_tier(&self, caller: &Principal) -> Option<String> {
@@ -202,10 +313,74 @@ impl Vendor for Dub {
             now,
         };
         let body = request.body.clone().unwrap_or_default();
+        let query = |name: &str| request.query.get(name).and_then(serde_json::Value::as_str);
         let outcome = match op.operation_id.as_str() {
             "createPartner" => rules
                 .create_partner(&mut state, &body)
                 .map(|v| (StatusCode::CREATED, v)),
+            "listPartners" => rules.default_program().map(|program| {
+                let number = |name: &str, default: usize| {
+                    request
+                        .query
+                        .get(name)
+                        .and_then(serde_json::Value::as_u64)
+                        .map_or(default, |n| usize::try_from(n).unwrap_or(usize::MAX))
+                };
+                let q = partners::ListQuery {
+                    status: query("status"),
+                    country: query("country"),
+                    group_id: query("groupId"),
+                    tenant_id: query("tenantId"),
+                    email: query("email"),
+                    search: query("search"),
+                    sort_by: query("sortBy"),
+                    sort_order: query("sortOrder"),
+                    page: number("page", 1),
+                    page_size: number("pageSize", partners::MAX_PAGE_SIZE),
+                };
+                (StatusCode::OK, partners::list(&state, &program.id, &q))
+            }),
+            "retrievePartnerLinks" => rules.default_program().and_then(|program| {
+                let who = partners::PartnerRef::from_fields(query);
+                let e =
+                    partners::find_enrollment(&state, &program.id, who, partners::Missing::Links)?;
+                Ok((StatusCode::OK, partners::links(&state, &e)))
+            }),
+            "retrievePartnerAnalytics" => rules.default_program().and_then(|program| {
+                let who = partners::PartnerRef::from_fields(query);
+                let period =
+                    analytics::period(query("interval"), query("start"), query("end"), cx.now)?;
+                let e = partners::find_enrollment(
+                    &state,
+                    &program.id,
+                    who,
+                    partners::Missing::Analytics,
+                )?;
+                let links = state.links_of(&e.partner_id, &e.program_id);
+                let answer = match query("groupBy") {
+                    Some("timeseries") => analytics::timeseries(&state, &links, period),
+                    Some("top_links") => analytics::top_links(&state, &links, period),
+                    _ => analytics::count(&state, &links, period),
+                };
+                Ok((StatusCode::OK, answer))
+            }),
+            "banPartner" | "deactivatePartner" => rules.default_program().and_then(|program| {
+                let field = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
+                let who = partners::PartnerRef::from_fields(field);
+                let e =
+                    partners::find_enrollment(&state, &program.id, who, partners::Missing::Status)?;
+                let answer = if op.operation_id == "banPartner" {
+                    partners::ban(
+                        &mut state,
+                        &e,
+                        field("reason").unwrap_or_default(),
+                        &rules.now,
+                    )
+                } else {
+                    partners::deactivate(&mut state, &e, &rules.now)
+                };
+                answer.map(|v| (StatusCode::OK, v))
+            }),
             "createPartnerLink" => rules.create_link(&mut state, &body).map(|v| {
                 let status = if self.world.mutant("dub.link-created-200") {
                     StatusCode::OK

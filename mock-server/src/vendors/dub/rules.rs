@@ -1,7 +1,7 @@
-//! Dub's rules for the three partner operations. Every check runs before anything is stored, so
-//! a refused request leaves the state as it was.
+//! Dub's rules for enrolling partners and making their links. Every check runs before anything
+//! is stored, so a refused request leaves the state as it was.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::errors::DubError;
 use super::link::{COPIED_PROPS, Link, NewLink};
@@ -38,9 +38,26 @@ impl Rules<'_> {
             .ok_or_else(|| DubError::not_found("Program not found."))
     }
 
+    /// The workspace's default program: what today's SDKs, which name none, act on.
+    pub fn default_program(&self) -> Result<&Program, DubError> {
+        self.workspace
+            .default_program
+            .as_deref()
+            .and_then(|id| self.workspace.programs.iter().find(|p| p.id == id))
+            .ok_or_else(|| DubError::not_found("Program not found"))
+    }
+
+    /// The program a body names (SDK 0.18.0), else the default program (today's SDKs).
+    fn program_of(&self, body: &Value) -> Result<&Program, DubError> {
+        match body.get("programId").and_then(Value::as_str) {
+            Some(id) => self.program(id.trim()),
+            None => self.default_program(),
+        }
+    }
+
     /// The program's domain and URL; Dub refuses partner work until both are set.
-    fn program_target(&self, program_id: &str) -> Result<(&Program, String, String), DubError> {
-        let program = self.program(program_id)?;
+    fn program_target(&self, body: &Value) -> Result<(&Program, String, String), DubError> {
+        let program = self.program_of(body)?;
         match (&program.domain, &program.url) {
             (Some(domain), Some(url)) => Ok((program, domain.clone(), url.clone())),
             _ => Err(DubError::bad_request(
@@ -49,17 +66,24 @@ impl Rules<'_> {
         }
     }
 
-    /// `POST /partners`.
+    /// `POST /partners`. A body with `programId` (SDK 0.18.0) gets that server's rule, 409 for
+    /// an email already enrolled; one without (today's SDKs) updates that enrolment instead.
     pub fn create_partner(&self, state: &mut DubState, body: &Value) -> Result<Value, DubError> {
         let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::trim);
+        let legacy = body.get("programId").is_some_and(Value::is_string);
         let email = field("email").unwrap_or_default().to_string();
-        let name = field("name").unwrap_or_default().to_string();
-        let username = body
-            .get("username")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
         let tenant_id = field("tenantId").map(str::to_string);
-        let (program, domain, url) = self.program_target(field("programId").unwrap_or_default())?;
+        let group_id = field("groupId").map(str::to_string);
+        let (program, domain, url) = self.program_target(body)?;
+        let known = state.partner_by_email(&email).cloned();
+        if !legacy
+            && let Some(existing) = &known
+            && let Some(enrollment) = state.enrollment(&program.id, &existing.id).cloned()
+        {
+            return self.update_enrollment(state, existing, enrollment, tenant_id, group_id);
+        }
+        let username = body.get("username").and_then(Value::as_str);
+        let key = username.map_or_else(|| self.ids.alphanumeric(7), str::to_string);
         let props = body.get("linkProps").unwrap_or(&Value::Null);
 
         let mut link = self.new_link(
@@ -68,12 +92,11 @@ impl Rules<'_> {
                 domain,
                 url,
             },
-            username,
+            &key,
             props,
         )?;
         link.tenant_id.clone_from(&tenant_id);
         self.check_link_unique(state, &link, None)?;
-        let known = state.partner_by_email(&email).cloned();
         if let Some(existing) = &known
             && state.enrollment(&program.id, &existing.id).is_some()
             && !self.world.mutant("dub.duplicate-email-enrolled")
@@ -96,57 +119,74 @@ impl Rules<'_> {
             Some(existing) => existing,
             None => {
                 let id = format!("pn_{}", self.ids.alphanumeric(24));
-                let image = body
-                    .get("image")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
+                let image = field("image").map(str::to_string);
                 let partner = Partner {
                     image: Some(
                         image.unwrap_or_else(|| format!("https://api.dub.co/og/avatar?seed={id}")),
                     ),
                     id,
-                    name,
+                    name: field("name")
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or(&email)
+                        .to_string(),
                     email: email.clone(),
-                    country: "US".into(),
+                    country: field("country").unwrap_or("US").to_string(),
                     created_at: self.now.clone(),
                     updated_at: self.now.clone(),
+                    username: username.map(str::to_string),
+                    description: field("description").map(str::to_string),
                 };
                 state.insert_partner(partner.clone());
                 partner
             }
         };
         link.partner_id = Some(partner.id.clone());
-        state.push_enrollment(Enrollment {
+        let enrollment = Enrollment {
             partner_id: partner.id.clone(),
             program_id: program.id.clone(),
-            tenant_id: tenant_id.clone(),
+            tenant_id,
             status: "approved".into(),
-        });
-        let summary = json!({
-            "id": link.id, "domain": link.domain, "key": link.key, "shortLink": link.short_link,
-            "url": link.url, "clicks": 0, "leads": 0, "sales": 0, "saleAmount": 0,
-        });
+            created_at: self.now.clone(),
+            group_id,
+            banned_at: None,
+            banned_reason: None,
+        };
+        state.push_enrollment(enrollment.clone());
         state.insert_link(link.id.clone(), link);
-        Ok(json!({
-            "id": partner.id,
-            "name": partner.name,
-            "email": partner.email,
-            "image": partner.image,
-            "country": partner.country,
-            "bio": null,
-            "stripeConnectId": null,
-            "payoutsEnabled": false,
-            "createdAt": partner.created_at,
-            "updatedAt": partner.updated_at,
-            "status": "approved",
-            "links": [summary],
-            "commissionAmount": null,
-            "earnings": 0,
-            "clicks": 0,
-            "leads": 0,
-            "sales": 0,
-            "salesAmount": 0,
-        }))
+        Ok(super::partners::enrolled_json(state, &partner, &enrollment))
+    }
+
+    /// Today's create for an email already enrolled: its tenantId and groupId are updated
+    /// (when given), nothing else, and no link is made.
+    fn update_enrollment(
+        &self,
+        state: &mut DubState,
+        partner: &Partner,
+        enrollment: Enrollment,
+        tenant_id: Option<String>,
+        group_id: Option<String>,
+    ) -> Result<Value, DubError> {
+        if let Some(tenant) = &tenant_id
+            && enrollment.tenant_id.as_ref() != Some(tenant)
+            && state
+                .enrollment_by_tenant(&enrollment.program_id, tenant)
+                .is_some()
+            && !self.world.mutant("dub.duplicate-tenant-enrolled")
+        {
+            return Err(DubError::conflict(format!(
+                "Tenant {tenant} already enrolled in this program."
+            )));
+        }
+        let mut updated = enrollment;
+        if tenant_id.is_some() {
+            updated.tenant_id = tenant_id;
+        }
+        if group_id.is_some() {
+            updated.group_id = group_id;
+        }
+        let stored = updated.clone();
+        state.update_enrollment(&updated.program_id, &updated.partner_id, |e| *e = stored);
+        Ok(super::partners::enrolled_json(state, partner, &updated))
     }
 
     /// Resolves a link request: URL parsed, program and domain checked, partner enrolled.
@@ -156,12 +196,12 @@ impl Rules<'_> {
         state: &DubState,
         body: &Value,
     ) -> Result<(LinkTarget<'s>, Enrollment), DubError> {
-        let url = parse_url(body.get("url").and_then(Value::as_str).unwrap_or_default())?;
-        let program_id = body
-            .get("programId")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let (program, domain, program_url) = self.program_target(program_id)?;
+        let (program, domain, program_url) = self.program_target(body)?;
+        // Today's SDKs may leave the URL out: the program's own URL is used.
+        let url = match body.get("url").and_then(Value::as_str) {
+            Some(url) => parse_url(url)?,
+            None => program_url.clone(),
+        };
         let (wanted, expected) = (apex(&url), apex(&program_url));
         if wanted != expected && !self.world.mutant("dub.url-domain-not-checked") {
             return Err(DubError::bad_request(format!(
@@ -188,6 +228,13 @@ impl Rules<'_> {
                 DubError::not_found("Partner not found.")
             }
         })?;
+        // A banned or deactivated partner's links are expired; Dub makes it no new ones.
+        if matches!(enrollment.status.as_str(), "banned" | "deactivated") {
+            return Err(DubError::bad_request(format!(
+                "This partner's links cannot be changed: its status in this program is \"{}\".",
+                enrollment.status
+            )));
+        }
         Ok((
             LinkTarget {
                 program,
@@ -341,18 +388,7 @@ fn apply_props(link: &mut Link, props: &Value) -> Result<(), DubError> {
         .get("expiresAt")
         .and_then(Value::as_str)
         .filter(|e| !e.is_empty())
-        && time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339)
-            .is_err()
-        && time::PrimitiveDateTime::parse(
-            expires,
-            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
-        )
-        .is_err()
-        && time::Date::parse(
-            expires,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .is_err()
+        && super::link::parse_moment(expires).is_none()
     {
         return Err(DubError::unprocessable("Invalid expiration date."));
     }

@@ -1,4 +1,5 @@
-//! What Dub remembers: partners (global, keyed by email), their enrolments in programs, and links.
+//! What Dub remembers: partners (global, keyed by email), their enrolments in programs, links,
+//! and the events (clicks, leads, sales) recorded on links.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,12 +18,18 @@ pub struct Partner {
     pub email: String,
     /// Avatar URL.
     pub image: Option<String>,
-    /// Country code; new partners get `US` in this Dub version.
+    /// Country code; `US` when none was given.
     pub country: String,
     /// Creation time.
     pub created_at: String,
     /// Last change.
     pub updated_at: String,
+    /// The username the partner was created with (its first link key).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The description given at creation.
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// A partner's enrolment in one program.
@@ -34,8 +41,38 @@ pub struct Enrollment {
     pub program_id: String,
     /// The partner's id in the workspace's own system.
     pub tenant_id: Option<String>,
-    /// Always `approved` when created through the API.
+    /// `approved` when created through the API; `banned`, `deactivated` … later.
     pub status: String,
+    /// When the enrolment was made (imports from before this field: empty).
+    #[serde(default)]
+    pub created_at: String,
+    /// The partner group given at creation or update.
+    #[serde(default)]
+    pub group_id: Option<String>,
+    /// When the partner was banned from the program.
+    #[serde(default)]
+    pub banned_at: Option<String>,
+    /// Why the partner was banned (one of the SDK's ban reasons).
+    #[serde(default)]
+    pub banned_reason: Option<String>,
+}
+
+/// Events recorded on a link in one admin action, at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Event {
+    /// When they happened, RFC 3339 in UTC.
+    pub at: String,
+    /// Clicks.
+    pub clicks: u64,
+    /// Leads.
+    pub leads: u64,
+    /// Sales.
+    pub sales: u64,
+    /// Sale amount in cents.
+    pub sale_amount: u64,
+    /// The partner's commission on these sales, in cents.
+    pub earnings: u64,
 }
 
 /// Everything Dub stores, as it is exported and imported (sorted by id, so exports diff well).
@@ -44,6 +81,8 @@ struct Stored {
     partners: BTreeMap<String, Partner>,
     enrollments: Vec<Enrollment>,
     links: BTreeMap<String, Link>,
+    #[serde(default)]
+    events: BTreeMap<String, Vec<Event>>,
 }
 
 /// Where a link points: its workspace, program and destination URL.
@@ -61,7 +100,11 @@ pub struct DubState {
     partners: BTreeMap<String, Partner>,
     enrollments: Vec<Enrollment>,
     links: BTreeMap<String, Link>,
+    /// Recorded events by link id, oldest first.
+    events: BTreeMap<String, Vec<Event>>,
     by_email: BTreeMap<String, String>,
+    /// Link ids by owner (partner, program): a partner's links for listings and analytics.
+    by_owner: BTreeMap<(String, String), BTreeSet<String>>,
     by_short_link: BTreeMap<(String, String), String>,
     by_external_id: BTreeMap<(String, String), String>,
     /// Link ids per (workspace, program, URL), in id order: what the upsert looks for. Every
@@ -89,6 +132,7 @@ impl From<Stored> for DubState {
         for (id, link) in stored.links {
             state.insert_link(id, link);
         }
+        state.events = stored.events;
         state
     }
 }
@@ -102,11 +146,13 @@ impl Serialize for DubState {
             partners: &'a BTreeMap<String, Partner>,
             enrollments: &'a [Enrollment],
             links: &'a BTreeMap<String, Link>,
+            events: &'a BTreeMap<String, Vec<Event>>,
         }
         StoredRef {
             partners: &self.partners,
             enrollments: &self.enrollments,
             links: &self.links,
+            events: &self.events,
         }
         .serialize(serializer)
     }
@@ -149,6 +195,9 @@ impl DubState {
             if let Some(ids) = self.by_target.get_mut(&target) {
                 ids.remove(&id);
             }
+            if let Some(ids) = self.by_owner.get_mut(&owner_key(&old)) {
+                ids.remove(&id);
+            }
             let partner = old.partner_id.unwrap_or_default();
             if let Some(ids) = self.by_partner_target.get_mut(&(partner, target)) {
                 ids.remove(&id);
@@ -172,6 +221,10 @@ impl DubState {
         }
         self.by_partner_target
             .entry((link.partner_id.clone().unwrap_or_default(), target))
+            .or_default()
+            .insert(id.clone());
+        self.by_owner
+            .entry(owner_key(&link))
             .or_default()
             .insert(id.clone());
         self.links.insert(id, link);
@@ -217,6 +270,109 @@ impl DubState {
             .map(String::as_str)
     }
 
+    /// The partner `id`.
+    pub fn partner(&self, id: &str) -> Option<&Partner> {
+        self.partners.get(id)
+    }
+
+    /// Every enrolment in `program_id`, in the order they were made.
+    pub fn enrollments_in<'s>(
+        &'s self,
+        program_id: &'s str,
+    ) -> impl Iterator<Item = &'s Enrollment> {
+        self.enrollments
+            .iter()
+            .filter(move |e| e.program_id == program_id)
+    }
+
+    /// Changes the enrolment of `partner_id` in `program_id` with `change`, keeping the tenant
+    /// index in step. Returns whether there was one.
+    pub fn update_enrollment(
+        &mut self,
+        program_id: &str,
+        partner_id: &str,
+        change: impl FnOnce(&mut Enrollment),
+    ) -> bool {
+        let key = (partner_id.to_string(), program_id.to_string());
+        let Some(&index) = self.by_partner.get(&key) else {
+            return false;
+        };
+        let enrollment = &mut self.enrollments[index];
+        let old_tenant = enrollment.tenant_id.clone();
+        change(enrollment);
+        let new_tenant = enrollment.tenant_id.clone();
+        if old_tenant != new_tenant {
+            if let Some(old) = old_tenant {
+                self.by_tenant.remove(&(old, program_id.to_string()));
+            }
+            if let Some(new) = new_tenant {
+                self.by_tenant.insert((new, program_id.to_string()), index);
+            }
+        }
+        true
+    }
+
+    /// The links of `partner_id` in `program_id`, oldest first (ties by id).
+    pub fn links_of(&self, partner_id: &str, program_id: &str) -> Vec<&Link> {
+        let mut links: Vec<&Link> = self
+            .by_owner
+            .get(&(partner_id.to_string(), program_id.to_string()))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.links.get(id))
+            .collect();
+        links.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+        links
+    }
+
+    /// Changes every link of `partner_id` in `program_id` with `change`.
+    pub fn update_links_of(
+        &mut self,
+        partner_id: &str,
+        program_id: &str,
+        mut change: impl FnMut(&mut Link),
+    ) {
+        let ids: Vec<String> = self
+            .by_owner
+            .get(&(partner_id.to_string(), program_id.to_string()))
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        for id in ids {
+            if let Some(link) = self.links.get_mut(&id) {
+                // Only fields outside every index change here (no key, URL or owner).
+                change(link);
+            }
+        }
+    }
+
+    /// The events recorded on link `id`, oldest first.
+    pub fn events_of(&self, id: &str) -> &[Event] {
+        self.events.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Records `event` on link `id` and adds it to the link's counters.
+    pub fn record_event(&mut self, id: &str, event: Event) {
+        if let Some(link) = self.links.get_mut(id) {
+            let add = |slot: &mut serde_json::Value, by: u64| {
+                *slot = serde_json::json!(slot.as_u64().unwrap_or(0).saturating_add(by));
+            };
+            add(&mut link.clicks, event.clicks);
+            add(&mut link.leads, event.leads);
+            add(&mut link.sales, event.sales);
+            add(&mut link.sale_amount, event.sale_amount);
+            let later = link
+                .last_clicked
+                .as_str()
+                .is_none_or(|last| last < event.at.as_str());
+            if event.clicks > 0 && later {
+                link.last_clicked = serde_json::json!(event.at);
+            }
+            self.events.entry(id.to_string()).or_default().push(event);
+        }
+    }
+
     /// The first link (in id order) of `program_id` in `workspace_id` pointing at exactly
     /// `url`, of `partner_id` when one is named.
     pub fn first_link_to(
@@ -237,6 +393,14 @@ impl DubState {
         };
         ids.and_then(|ids| ids.first()).and_then(|id| self.link(id))
     }
+}
+
+/// The owner index key: a link's partner and program.
+fn owner_key(link: &Link) -> (String, String) {
+    (
+        link.partner_id.clone().unwrap_or_default(),
+        link.program_id.clone().unwrap_or_default(),
+    )
 }
 
 /// The upsert index key: a link's workspace, program and destination URL.
