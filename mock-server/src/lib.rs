@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod faults;
 pub mod fixtures;
 pub mod ids;

@@ -145,7 +145,8 @@ async fn refuse(
     let operation = op.map(|i| &spec.operations[i]);
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES)
+    // The request is refused whatever its body; a body that cannot be read is not journaled.
+    let body = read_body(Body::new(body), MAX_BODY_BYTES)
         .await
         .unwrap_or_default();
     let handler = &app.vendors[&vendor];
@@ -181,7 +182,7 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
         return dropped_connection();
     }
     let cx = context(&app, Some(op), &parts.headers);
-    let body = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES).await;
+    let body = read_body(Body::new(body), MAX_BODY_BYTES).await;
     let forced = injection.status.and_then(|status| {
         forced(&app, handler.as_ref(), op, status, &cx)
             .inspect_err(|reason| {
@@ -198,8 +199,8 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
                 headers: &parts.headers,
                 body: body.as_deref().unwrap_or_default(),
             };
-            let too_large = body.is_err();
-            answer(&app, handler.as_ref(), op, raw, too_large, &cx)
+            let unread = body.as_ref().err().cloned();
+            answer(&app, handler.as_ref(), op, raw, unread, &cx)
         }
     };
     tracing::info!(
@@ -222,7 +223,7 @@ fn answer(
     handler: &dyn Vendor,
     op: &Operation,
     raw: RawRequest<'_>,
-    too_large: bool,
+    unread: Option<Rejection>,
     cx: &Context<'_>,
 ) -> Reply {
     let mut decision = None;
@@ -240,8 +241,8 @@ fn answer(
             return Err(Rejection::RateLimited);
         }
         handler.authorize(op, &caller)?;
-        if too_large {
-            return Err(Rejection::MalformedJson("request body too large".into()));
+        if let Some(rejection) = unread {
+            return Err(rejection);
         }
         let request = validate(op, raw)?;
         if handler.creates(op) && handler.state().resources() >= app.max_resources {
@@ -255,6 +256,50 @@ fn answer(
         add_rate_limit_headers(op, &mut reply, decision);
     }
     enforce(app, handler, op, reply, cx)
+}
+
+/// Reads a request body of at most `limit` bytes. The rejection tells a body that is too large
+/// from one that could not be read (broken framing, a connection closed early, a body that did
+/// not arrive in time: see [`crate::connections::TimedBody`]).
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Rejection> {
+    use http_body::Body as _;
+    use http_body_util::BodyExt as _;
+    if body.size_hint().lower() > limit as u64 {
+        return Err(Rejection::BodyTooLarge);
+    }
+    let mut body = body;
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| Rejection::UnreadableBody(unread_reason(&error)))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total += data.len();
+        if total > limit {
+            return Err(Rejection::BodyTooLarge);
+        }
+        chunks.push(data);
+    }
+    // One chunk (the usual case) is kept as it came; only several are copied together.
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => Bytes::from(chunks.concat()),
+    })
+}
+
+/// The innermost cause of a body error: axum wraps the connection's
+/// [`crate::connections::BodyReadError`], which says what happened.
+fn unread_reason(error: &axum::Error) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        if source.is::<crate::connections::BodyReadError>() {
+            return source.to_string();
+        }
+        cause = source;
+    }
+    format!("the request body could not be read: {error}")
 }
 
 /// Sends `reply`, writing the exchange to the journal on the way (which replaces credential
