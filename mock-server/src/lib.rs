@@ -17,6 +17,7 @@ pub mod mutants;
 pub mod persistence;
 pub mod pipeline;
 pub mod rate_limit;
+pub mod redaction;
 pub mod server;
 pub mod spec;
 mod vendor_id;
