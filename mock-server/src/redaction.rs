@@ -39,7 +39,7 @@ pub const TENANT_HEADER: &str = "x-tenant";
 /// Body keys and query parameters whose string values are secrets wherever they appear,
 /// compared without case, `_` or `-` (so `client_secret`, `clientSecret` and `client-secret`
 /// are one key).
-pub const SECRET_KEYS: [&str; 9] = [
+pub const SECRET_KEYS: [&str; 11] = [
     "token",
     "password",
     "secret",
@@ -49,6 +49,8 @@ pub const SECRET_KEYS: [&str; 9] = [
     "access_token",
     "refresh_token",
     "linking_token",
+    "secret_access_key",
+    "aws_secret_access_key",
 ];
 
 /// How `name` (any case) carries a secret, if it is a secret header.
@@ -67,7 +69,7 @@ pub fn hidden_header(name: &str) -> bool {
 
 /// Whether a body key or query parameter named `name` holds a secret.
 pub fn is_secret_key(name: &str) -> bool {
-    // The longest key is 13 bytes; anything much longer is not one (and is not copied).
+    // The longest key is 21 bytes; anything much longer is not one (and is not copied).
     if name.len() > 32 {
         return false;
     }
