@@ -155,6 +155,18 @@ pub enum BodyReadError {
     Broken(#[from] hyper::Error),
 }
 
+/// The connection's account of why a body could not be read, when `error` (as a handler sees
+/// it, wrapped by axum) carries one.
+pub fn body_read_error(error: &axum::Error) -> Option<&BodyReadError> {
+    let mut cause: &(dyn std::error::Error + 'static) = error;
+    loop {
+        if let Some(found) = cause.downcast_ref::<BodyReadError>() {
+            return Some(found);
+        }
+        cause = cause.source()?;
+    }
+}
+
 /// A request body that fails with [`BodyReadError::TimedOut`] when it is not complete within
 /// the timeout of the handler's first read (not of the head, so a handler that waits before it
 /// reads, e.g. for injected latency, does not eat into the client's time). The timer is armed

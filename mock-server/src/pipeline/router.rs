@@ -292,14 +292,10 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, Rejection> {
 /// The innermost cause of a body error: axum wraps the connection's
 /// [`crate::connections::BodyReadError`], which says what happened.
 fn unread_reason(error: &axum::Error) -> String {
-    let mut cause: &dyn std::error::Error = error;
-    while let Some(source) = cause.source() {
-        if source.is::<crate::connections::BodyReadError>() {
-            return source.to_string();
-        }
-        cause = source;
+    match crate::connections::body_read_error(error) {
+        Some(cause) => cause.to_string(),
+        None => format!("the request body could not be read: {error}"),
     }
-    format!("the request body could not be read: {error}")
 }
 
 /// Sends `reply`, writing the exchange to the journal on the way (which replaces credential
