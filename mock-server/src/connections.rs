@@ -12,10 +12,12 @@
 //!   of its head ([`TimedBody`]);
 //! - **idle**: kept alive between requests, nothing received: closed after `idle_timeout_ms`.
 //!
-//! Beyond `max_connections` a new connection is accepted (so the kernel's queue and the file
-//! descriptor table never fill), the oldest connection that has no request in flight is closed
-//! to make room, and the newcomer waits up to `queue_wait_ms` for the slot; a small number wait
-//! at once, and anything beyond them is closed at once.
+//! Beyond `max_connections` a new connection is still accepted, the connection that has waited
+//! longest without a request in flight is closed to make room, and the newcomer waits up to
+//! `queue_wait_ms` for the slot (closed unanswered if every connection stays busy). Only a few
+//! wait so at once; beyond them the accept loop waits for room, and new connections wait in
+//! the kernel's backlog rather than taking file descriptors, so `accept` never fails for want
+//! of them.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -509,6 +511,14 @@ pub(crate) async fn serve(
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let max = limits.effective_max_connections();
+    let queue = (max / 8).clamp(4, MAX_QUEUE);
+    if let Some(files) = open_file_limit().filter(|&n| n < (max + queue) as u64 + 16) {
+        tracing::warn!(
+            max_connections = max,
+            open_file_limit = files,
+            "connections.max_connections is above what the open-file limit can hold; accepts may fail"
+        );
+    }
     let shared = Arc::new(Shared {
         timeouts: Timeouts {
             header: Duration::from_millis(limits.header_read_timeout_ms.max(1)),
@@ -519,7 +529,7 @@ pub(crate) async fn serve(
         max_connections: max,
         epoch: std::time::Instant::now(),
         slots: Arc::new(Semaphore::new(max)),
-        capacity: Arc::new(Semaphore::new(max + (max / 8).clamp(4, MAX_QUEUE))),
+        capacity: Arc::new(Semaphore::new(max + queue)),
         connections: Mutex::new(HashMap::new()),
         next_id: AtomicU64::new(0),
         last_limit_log: AtomicU64::new(0),
