@@ -234,7 +234,8 @@ enum Phase {
 struct Tracker {
     /// `(milliseconds since the server's epoch << 2) | phase`.
     state: AtomicU64,
-    /// Wakes the watcher: the phase moved to one with a deadline, or the connection is evicted.
+    /// Wakes the watcher when the connection is evicted (and again when an evicted connection
+    /// finishes its request).
     wake: Notify,
     /// Asked to close as soon as no request is in flight, to make room beyond the limit.
     evicted: AtomicBool,
@@ -275,11 +276,12 @@ impl Tracker {
         (phase, state >> 2)
     }
 
-    /// Bytes arrived: on an idle connection they start the next request's head.
+    /// Bytes arrived: on an idle connection they start the next request's head. The watcher
+    /// is not woken (that would cost every request a wake-up); it looks at least every
+    /// [`Timeouts::check`].
     fn received(&self) {
         if self.read().0 == Phase::Idle {
             self.enter(Phase::Head);
-            self.wake.notify_one();
         }
     }
 
@@ -309,7 +311,10 @@ impl Busy {
 impl Drop for Busy {
     fn drop(&mut self) {
         self.0.enter(Phase::Idle);
-        self.0.wake.notify_one();
+        // Only an evicted connection's watcher needs to know at once: a newcomer waits for it.
+        if self.0.evicted.load(Ordering::Relaxed) {
+            self.0.wake.notify_one();
+        }
     }
 }
 
@@ -397,6 +402,9 @@ struct Timeouts {
     body: Duration,
     idle: Duration,
     queue: Duration,
+    /// How often a watcher looks at its connection's phase at the least: half the shorter of
+    /// the header and idle timeouts, so either is enforced at most half of itself late.
+    check: Duration,
 }
 
 /// What every connection of one server shares.
@@ -525,6 +533,13 @@ pub(crate) async fn serve(
             body: Duration::from_millis(limits.body_read_timeout_ms.max(1)),
             idle: Duration::from_millis(limits.idle_timeout_ms.max(1)),
             queue: Duration::from_millis(limits.queue_wait_ms.max(1)),
+            check: Duration::from_millis(
+                limits
+                    .header_read_timeout_ms
+                    .min(limits.idle_timeout_ms)
+                    .max(2)
+                    / 2,
+            ),
         },
         max_connections: max,
         epoch: std::time::Instant::now(),
@@ -658,10 +673,18 @@ impl Connection {
         let mut stopping = *self.closed.borrow();
         loop {
             let deadline = tracker.deadline(&timeouts);
-            if stopping && deadline.is_some() {
+            let between_requests = deadline.is_some();
+            if between_requests && stopping {
                 // Between requests (or before the first): nothing is lost by closing now.
                 break;
             }
+            if between_requests && tracker.evicted.load(Ordering::Relaxed) {
+                tracing::debug!("idle connection closed to make room for a new one");
+                break;
+            }
+            // The phase may change without a wake-up, so look again every `check` at least.
+            let now = Instant::now();
+            let look = deadline.map_or(now + timeouts.check, |d| d.min(now + timeouts.check));
             tokio::select! {
                 result = connection.as_mut() => {
                     if let Err(error) = result {
@@ -669,32 +692,21 @@ impl Connection {
                     }
                     break;
                 }
-                _ = sleep_until(deadline) => {
+                _ = tokio::time::sleep_until(look) => {
                     if tracker.deadline(&timeouts).is_some_and(|d| d <= Instant::now()) {
                         let (phase, _) = tracker.read();
                         tracing::debug!(?phase, "connection timed out; closed");
                         break;
                     }
                 }
-                _ = tracker.wake.notified() => {
-                    if tracker.evicted.load(Ordering::Relaxed) && tracker.read().0 != Phase::Busy {
-                        tracing::debug!("idle connection closed to make room for a new one");
-                        break;
-                    }
-                }
+                // Eviction: looked at above.
+                _ = tracker.wake.notified() => {}
                 _ = self.closed.changed(), if !stopping => {
                     stopping = true;
                     connection.as_mut().graceful_shutdown();
                 }
             }
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
 
