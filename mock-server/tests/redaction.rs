@@ -223,3 +223,48 @@ async fn log_lines_hide_secret_query_values() {
         assert!(!text.contains(&secret), "the log shows {secret}: {text}");
     }
 }
+
+#[tokio::test]
+async fn replay_differences_hide_the_secrets_a_client_sent() {
+    let logs = Captured::default();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .finish(),
+    );
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/dub");
+    let replaying = understudy::fixtures::replay::replay(
+        understudy::fixtures::replay::load(&fixtures).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    // The recorded create, but with secrets in the query and the body: a near miss.
+    let mut body = secret_body();
+    body["programId"] = json!("prog_understudy");
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/dub/partners?{}",
+            replaying.url(),
+            secret_query()
+        ))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+    let report = response.text().await.unwrap();
+    replaying.stop().await.unwrap();
+    assert!(report.contains("differences"), "{report}");
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    for (what, text) in [("answer", &report), ("log", &logged)] {
+        assert!(
+            text.contains("limit=5"),
+            "{what} keeps what is not secret: {text}"
+        );
+        for secret in live_values() {
+            assert!(!text.contains(&secret), "the {what} shows {secret}: {text}");
+        }
+    }
+}
