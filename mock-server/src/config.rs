@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::VendorId;
+use crate::connections::ConnectionLimits;
 use crate::faults::FaultRule;
 use crate::rate_limit::RateLimitConfig;
 use crate::vendors::{archera, cloudcockpit, confluent, dub, enhance};
@@ -65,6 +66,9 @@ pub struct Config {
     /// Fault and latency injection rules in force from the start.
     #[serde(default)]
     pub faults: Vec<FaultRule>,
+    /// Connection timeouts and the connection limit.
+    #[serde(default)]
+    pub connections: ConnectionLimits,
 }
 
 fn default_journal() -> usize {

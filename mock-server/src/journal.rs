@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::VendorId;
+use crate::redaction;
 
 /// How many exchanges the journal keeps unless configured otherwise.
 pub const DEFAULT_CAPACITY: usize = 100;
@@ -23,21 +24,8 @@ pub const DEFAULT_CAPACITY: usize = 100;
 /// Bodies longer than this (as JSON text) are stored truncated.
 const MAX_BODY_CHARS: usize = 16 * 1024;
 
-/// Headers that carry credentials; their values never reach the journal.
-const SECRET_HEADERS: [&str; 6] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-api-key",
-    "x-tenant",
-];
-
-/// JSON keys whose values are secrets wherever they appear in a body.
-const SECRET_KEYS: [&str; 5] = ["token", "password", "secret", "api_key", "apiKey"];
-
 /// What replaces a redacted value.
-pub const REDACTED: &str = "<redacted>";
+pub use crate::redaction::REDACTED;
 
 /// One side of an exchange.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,7 +42,7 @@ impl Message {
     pub fn new(headers: &HeaderMap, body: Option<Value>) -> Self {
         let mut map = Map::new();
         for (name, value) in headers {
-            let value = if SECRET_HEADERS.contains(&name.as_str()) {
+            let value = if redaction::hidden_header(name.as_str()) {
                 REDACTED.to_string()
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()
@@ -89,7 +77,7 @@ impl Captured {
     /// Captures `headers` (credential values replaced now) and `body` (shared, not copied).
     pub fn new(mut headers: HeaderMap, body: Bytes) -> Self {
         for (name, value) in headers.iter_mut() {
-            if SECRET_HEADERS.contains(&name.as_str()) {
+            if redaction::hidden_header(name.as_str()) {
                 *value = HeaderValue::from_static(REDACTED);
             }
         }
@@ -103,22 +91,7 @@ impl Captured {
 }
 
 fn redact_body(mut body: Value) -> Value {
-    fn walk(value: &mut Value) {
-        match value {
-            Value::Object(map) => {
-                for (key, value) in map.iter_mut() {
-                    if SECRET_KEYS.contains(&key.as_str()) && value.is_string() {
-                        *value = Value::String(REDACTED.into());
-                    } else {
-                        walk(value);
-                    }
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut body);
+    redaction::body(&mut body);
     body
 }
 
@@ -150,7 +123,7 @@ pub struct Entry {
     pub method: String,
     /// Path as received (with the vendor prefix when all vendors are served).
     pub path: String,
-    /// Query string, if any.
+    /// Query string, if any, secret parameters' values redacted.
     pub query: Option<String>,
     /// Response status.
     pub status: u16,
@@ -194,7 +167,7 @@ impl Record {
             operation: self.operation.clone(),
             method: self.method.to_string(),
             path: self.uri.path().to_string(),
-            query: self.uri.query().map(str::to_string),
+            query: self.uri.query().map(|q| redaction::query(q).into_owned()),
             status: self.status,
             duration_ms: self.duration_ms,
             request: self.request.render(),

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod document;
 pub mod durable;
 mod fake;
@@ -19,6 +20,7 @@ pub mod mutants;
 pub mod persistence;
 pub mod pipeline;
 pub mod rate_limit;
+pub mod redaction;
 pub mod server;
 pub mod spec;
 mod vendor_id;

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use understudy::VendorId;
 use understudy::config::{Config, DEFAULT_CONFIG};
+use understudy::connections::ConnectionLimits;
 use understudy::fixtures::drift::drift;
 use understudy::fixtures::har::Har;
 
@@ -19,7 +20,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use understudy::fixtures::import::import;
 use understudy::fixtures::record::{RecordOptions, record};
 use understudy::fixtures::redact::RedactionRules;
-use understudy::fixtures::replay::{load, replay};
+use understudy::fixtures::replay::{load, replay_with};
 use understudy::fixtures::scan::scan_tree;
 use understudy::pipeline::Mount;
 use understudy::server::{DEFAULT_PORT, Options, Persistence, shutdown_signal, start};
@@ -76,6 +77,8 @@ enum Command {
         /// `understudy replay DIR`).
         #[arg(long, conflicts_with_all = ["vendor", "state_file", "seed_state"])]
         replay: Option<PathBuf>,
+        #[command(flatten)]
+        connections: ConnectionFlags,
     },
     /// Record: a loopback proxy that forwards to the upstream and writes each exchange,
     /// redacted and checked against the spec, to a HAR fixture.
@@ -110,6 +113,8 @@ enum Command {
         /// Exit with an error on shutdown if any recorded exchange was never used.
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        connections: ConnectionFlags,
     },
     /// Drift: compare the spec, the recordings and the fake, per operation.
     Drift {
@@ -146,6 +151,42 @@ enum Command {
         #[arg(long)]
         specs: Option<PathBuf>,
     },
+}
+
+/// Connection timeouts and limit; each overrides the configuration's `connections:` setting.
+#[derive(clap::Args, Clone, Debug, Default)]
+struct ConnectionFlags {
+    /// A request's head must be complete this many milliseconds after its first byte.
+    #[arg(long)]
+    header_timeout_ms: Option<u64>,
+    /// A request's body must be complete this many milliseconds after the server starts
+    /// reading it.
+    #[arg(long)]
+    body_timeout_ms: Option<u64>,
+    /// A kept-alive connection with nothing received is closed after this many milliseconds.
+    #[arg(long)]
+    idle_timeout_ms: Option<u64>,
+    /// Connections served at once (default: the open-file limit minus headroom).
+    #[arg(long)]
+    max_connections: Option<usize>,
+}
+
+impl ConnectionFlags {
+    /// `limits` with the flags that were given applied over them.
+    fn apply(&self, limits: &mut ConnectionLimits) {
+        if let Some(ms) = self.header_timeout_ms {
+            limits.header_read_timeout_ms = ms;
+        }
+        if let Some(ms) = self.body_timeout_ms {
+            limits.body_read_timeout_ms = ms;
+        }
+        if let Some(ms) = self.idle_timeout_ms {
+            limits.idle_timeout_ms = ms;
+        }
+        if let Some(max) = self.max_connections {
+            limits.max_connections = Some(max);
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -257,9 +298,14 @@ async fn main() -> anyhow::Result<()> {
             port,
             bind,
             replay: Some(dir),
+            config,
+            connections,
             ..
         } => {
-            let replaying = replay(load(&dir)?, SocketAddr::new(bind, port)).await?;
+            let mut limits = load_config(config.as_ref())?.connections;
+            connections.apply(&mut limits);
+            limits.check()?;
+            let replaying = replay_with(load(&dir)?, SocketAddr::new(bind, port), &limits).await?;
             tracing::info!(url = %replaying.url(), dir = %dir.display(), "replaying");
             shutdown_signal().await;
             replaying.stop().await?;
@@ -276,8 +322,10 @@ async fn main() -> anyhow::Result<()> {
             durable,
             seed_state,
             replay: None,
+            connections,
         } => {
-            let config = load_config(config.as_ref())?;
+            let mut config = load_config(config.as_ref())?;
+            connections.apply(&mut config.connections);
             let persistence = match (state_file, seed_state) {
                 (Some(path), _) => Persistence::StateFile {
                     path,
@@ -334,9 +382,17 @@ async fn main() -> anyhow::Result<()> {
             let har = recording.stop().await?;
             tracing::info!(entries = har.log.entries.len(), out = %out.display(), "recording written");
         }
-        Command::Replay { dir, port, strict } => {
+        Command::Replay {
+            dir,
+            port,
+            strict,
+            connections,
+        } => {
+            let mut limits = ConnectionLimits::default();
+            connections.apply(&mut limits);
+            limits.check()?;
             let recorded = load(&dir)?;
-            let replaying = replay(recorded, loopback(port)).await?;
+            let replaying = replay_with(recorded, loopback(port), &limits).await?;
             tracing::info!(url = %replaying.url(), dir = %dir.display(), "replaying");
             shutdown_signal().await;
             let unused = replaying.unused();

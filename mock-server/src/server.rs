@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::admin;
 use crate::config::{Config, ConfigError};
+use crate::connections::{self, ConnectionLimits, LimitError};
 use crate::durable::{self, DurableLog};
 use crate::faults::Faults;
 use crate::journal::Journal;
@@ -51,6 +52,9 @@ pub enum StartError {
     /// The state could not be loaded or recovered.
     #[error(transparent)]
     Persist(#[from] PersistError),
+    /// A connection timeout or limit in the configuration cannot work.
+    #[error("configuration: {0}")]
+    Connections(#[from] LimitError),
     /// The listener could not bind.
     #[error("binding {addr}: {source}")]
     Bind {
@@ -166,36 +170,31 @@ pub struct Background {
 }
 
 impl Background {
-    /// Serves `router` on `listener`. On a listener that is not loopback, each request's
-    /// peer address is available as `ConnectInfo` (the admin API's loopback check reads it);
-    /// on a loopback listener every peer is local, and attaching the address to every request
-    /// cost about 3 % of a read's CPU in the benchmark.
+    /// Serves `router` on `listener` with the default connection limits.
     pub fn serve(listener: TcpListener, router: axum::Router) -> std::io::Result<Self> {
+        Self::serve_with(listener, router, &ConnectionLimits::default())
+    }
+
+    /// Serves `router` on `listener` with `limits` (timeouts and the connection limit, see
+    /// [`crate::connections`]). On a listener that is not loopback, each request's peer address
+    /// is available as `ConnectInfo` (the admin API's loopback check reads it); on a loopback
+    /// listener every peer is local, and attaching the address to every request cost about
+    /// 3 % of a read's CPU in the benchmark.
+    pub fn serve_with(
+        listener: TcpListener,
+        router: axum::Router,
+        limits: &ConnectionLimits,
+    ) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        // Without TCP_NODELAY a streamed body's last chunk waits for the client's delayed ACK
-        // (about 40 ms per exchange through the recording proxy).
-        let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-            let _ = stream.set_nodelay(true);
-        });
         let stopped = async move {
             let _ = stopped.await;
         };
-        // The two make-services differ in type, so each arm spawns its own server.
-        macro_rules! spawn_serving {
-            ($service:expr) => {
-                tokio::spawn(async move {
-                    axum::serve(listener, $service)
-                        .with_graceful_shutdown(stopped)
-                        .await
-                })
-            };
-        }
-        let task = if addr.ip().is_loopback() {
-            spawn_serving!(router.into_make_service())
-        } else {
-            spawn_serving!(router.into_make_service_with_connect_info::<SocketAddr>())
-        };
+        let limits = limits.clone();
+        let connect_info = !addr.ip().is_loopback();
+        let task = tokio::spawn(async move {
+            connections::serve(listener, router, &limits, connect_info, stopped).await
+        });
         Ok(Background {
             addr,
             shutdown,
@@ -338,6 +337,7 @@ fn spawn_writer(
 /// Builds the fake, loads its state (see [`Persistence`]), then binds and serves in the
 /// background until [`Running::stop`].
 pub async fn start(options: Options) -> Result<Running, StartError> {
+    options.config.connections.check()?;
     let app = app(&options)?;
     let loading = (app.clone(), options.persistence.clone());
     let state_file = tokio::task::spawn_blocking(move || load(&loading.0, &loading.1))
@@ -354,10 +354,12 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         })?;
     let routes = router(app.clone(), options.mount)
         .merge(admin::router(app.clone(), options.config.admin_remote));
-    let server = Background::serve(listener, routes).map_err(|source| StartError::Bind {
-        addr: options.addr,
-        source,
-    })?;
+    let server = Background::serve_with(listener, routes, &options.config.connections).map_err(
+        |source| StartError::Bind {
+            addr: options.addr,
+            source,
+        },
+    )?;
     let writer = state_file.as_ref().and_then(|file| {
         let every = match &options.persistence {
             Persistence::StateFile { interval, .. } => *interval,

@@ -203,3 +203,79 @@ fn base64_bodies_are_decoded_redacted_and_written_back_as_text() {
         second.violations
     );
 }
+
+/// A deterministic random-looking string of `len` characters from `alphabet`, so no
+/// live-looking secret is written into the repository itself.
+fn random(len: usize, alphabet: &[u8], seed: u64) -> String {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            alphabet[(state >> 33) as usize % alphabet.len()] as char
+        })
+        .collect()
+}
+
+const BASE62: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+#[test]
+fn lint_finds_issuer_formats_random_tokens_and_base64_bodies_but_not_test_credentials() {
+    use base64::Engine as _;
+    let dir = temp_dir("formats");
+    let aws_secret = random(
+        40,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        11,
+    );
+    let github = format!("ghp_{}", random(36, BASE62, 12));
+    let stripe = format!("sk_live_{}", random(24, BASE62, 13));
+    let opaque = random(32, BASE62, 14);
+    std::fs::write(
+        dir.join("leaks.txt"),
+        format!(
+            "aws_secret_access_key = {aws_secret}\n\
+             GITHUB_TOKEN={github}\n\
+             stripe: {stripe}\n\
+             session {opaque}\n\
+             curl -H 'Authorization: Bearer dub_understudy_test' -H 'x-api-key: archera_understudy_test' # the fake's own\n"
+        ),
+    )
+    .unwrap();
+    // A secret that only shows once the base64 body is decoded.
+    let body = format!(r#"{{"note":"deploy with {github}"}}"#);
+    let har = json!({"log": {"version": "1.2", "creator": {"name": "mitmproxy", "version": "11"}, "entries": [{
+        "startedDateTime": "2026-01-01T00:00:00Z", "time": 5,
+        "request": {"method": "GET", "url": "https://api.dub.co/partners", "httpVersion": "HTTP/1.1",
+            "cookies": [], "headers": [], "queryString": [], "headersSize": -1, "bodySize": -1},
+        "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/1.1", "cookies": [], "headers": [],
+            "content": {"size": body.len(), "mimeType": "application/json", "encoding": "base64",
+                "text": base64::engine::general_purpose::STANDARD.encode(body.as_bytes())},
+            "redirectURL": "", "headersSize": -1, "bodySize": -1},
+        "cache": {}, "timings": {"send": 0, "wait": 5, "receive": 0}
+    }]}});
+    std::fs::write(dir.join("encoded.har"), har.to_string()).unwrap();
+
+    let (ok, text) = understudy(&["fixtures", "lint", dir.to_str().unwrap()]);
+    assert!(!ok, "live-looking secrets fail the lint: {text}");
+    for expected in [
+        "leaks.txt:1: an AWS secret access key",
+        "leaks.txt:2: a GitHub token",
+        "leaks.txt:3: a Stripe live key",
+        "leaks.txt:4: a random-looking token",
+        "encoded.har:0: entry 1: base64 response body: a GitHub token",
+    ] {
+        assert!(text.contains(expected), "{expected} missing: {text}");
+    }
+    assert!(
+        !text.contains("leaks.txt:5"),
+        "the fake's own credentials are not flagged: {text}"
+    );
+    for secret in [&aws_secret, &github, &stripe, &opaque] {
+        assert!(
+            !text.contains(&secret[8..]),
+            "the report repeats a secret: {text}"
+        );
+    }
+}

@@ -29,6 +29,12 @@ pub enum Rejection {
     MissingBody,
     /// The body is not well-formed JSON.
     MalformedJson(String),
+    /// The body is larger than the fake reads.
+    BodyTooLarge,
+    /// The body could not be read: its framing is broken (a bad chunk size), the connection
+    /// closed before its end, or it did not arrive within `connections.body_read_timeout_ms`.
+    /// None of the vendors documents 408 or 413, so each answers its malformed-request 400.
+    UnreadableBody(String),
     /// Parameters or body break the operation's schemas.
     Invalid(Vec<Violation>),
     /// The fake itself failed (e.g. a strict response check): a 500 in the vendor's envelope.

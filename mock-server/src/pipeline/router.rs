@@ -149,7 +149,8 @@ async fn refuse(
     let operation = op.map(|i| &spec.operations[i]);
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES)
+    // The request is refused whatever its body; a body that cannot be read is not journaled.
+    let body = read_body(Body::new(body), MAX_BODY_BYTES)
         .await
         .unwrap_or_default();
     let handler = &app.vendors[&vendor];
@@ -185,7 +186,7 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
         return dropped_connection();
     }
     let cx = context(&app, Some(op), &parts.headers);
-    let body = axum::body::to_bytes(Body::new(body), MAX_BODY_BYTES).await;
+    let body = read_body(Body::new(body), MAX_BODY_BYTES).await;
     let forced = injection.status.and_then(|status| {
         forced(&app, handler.as_ref(), op, status, &cx)
             .inspect_err(|reason| {
@@ -202,8 +203,8 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
                 headers: &parts.headers,
                 body: body.as_deref().unwrap_or_default(),
             };
-            let too_large = body.is_err();
-            answer(&app, handler.as_ref(), op, raw, too_large, &cx)
+            let unread = body.as_ref().err().cloned();
+            answer(&app, handler.as_ref(), op, raw, unread, &cx)
         }
     };
     // Durable mode: the change is acknowledged only once its log record is synced.
@@ -236,7 +237,7 @@ fn answer(
     handler: &dyn Vendor,
     op: &Operation,
     raw: RawRequest<'_>,
-    too_large: bool,
+    unread: Option<Rejection>,
     cx: &Context<'_>,
 ) -> (Reply, Option<Ticket>) {
     let mut decision = None;
@@ -255,8 +256,8 @@ fn answer(
             return Err(Rejection::RateLimited);
         }
         handler.authorize(op, &caller)?;
-        if too_large {
-            return Err(Rejection::MalformedJson("request body too large".into()));
+        if let Some(rejection) = unread {
+            return Err(rejection);
         }
         let request = validate(op, raw)?;
         if handler.creates(op) && handler.state().resources() >= app.max_resources {
@@ -277,6 +278,65 @@ fn answer(
         add_rate_limit_headers(op, &mut reply, decision);
     }
     (enforce(app, handler, op, reply, cx), ticket)
+}
+
+/// Reads a request body of at most `limit` bytes. The rejection tells a body that is too large
+/// from one that could not be read (broken framing, a connection closed early, a body that did
+/// not arrive in time: see [`crate::connections::TimedBody`]).
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Rejection> {
+    use http_body::Body as _;
+    use http_body_util::BodyExt as _;
+    let mut body = body;
+    if body.size_hint().lower() > limit as u64 {
+        drain(&mut body).await;
+        return Err(Rejection::BodyTooLarge);
+    }
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut total = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| Rejection::UnreadableBody(unread_reason(&error)))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total += data.len();
+        if total > limit {
+            drain(&mut body).await;
+            return Err(Rejection::BodyTooLarge);
+        }
+        chunks.push(data);
+    }
+    // One chunk (the usual case) is kept as it came; only several are copied together.
+    Ok(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => Bytes::from(chunks.concat()),
+    })
+}
+
+/// How much of a refused body is read and discarded before the answer goes out.
+const MAX_DRAINED_BYTES: usize = 16 << 20;
+
+/// Reads and discards what is left of a body that is refused as too large, up to
+/// [`MAX_DRAINED_BYTES`] (and within the body timeout): a client still sending it would
+/// otherwise see the connection reset before it can read the vendor's answer.
+async fn drain(body: &mut Body) {
+    use http_body_util::BodyExt as _;
+    let mut drained = 0;
+    while drained < MAX_DRAINED_BYTES {
+        match body.frame().await {
+            Some(Ok(frame)) => drained += frame.data_ref().map_or(0, Bytes::len),
+            Some(Err(_)) | None => return,
+        }
+    }
+}
+
+/// The innermost cause of a body error: axum wraps the connection's
+/// [`crate::connections::BodyReadError`], which says what happened.
+fn unread_reason(error: &axum::Error) -> String {
+    match crate::connections::body_read_error(error) {
+        Some(cause) => cause.to_string(),
+        None => format!("the request body could not be read: {error}"),
+    }
 }
 
 /// Sends `reply`, writing the exchange to the journal on the way (which replaces credential

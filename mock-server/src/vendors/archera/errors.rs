@@ -93,7 +93,10 @@ impl ArcheraError {
                 message: "The method is not allowed for the requested URL.".into(),
                 allow: allow_header(rejection),
             },
-            Rejection::UnsupportedMediaType(_) | Rejection::MalformedJson(_) => Self::api(
+            Rejection::UnsupportedMediaType(_)
+            | Rejection::MalformedJson(_)
+            | Rejection::BodyTooLarge
+            | Rejection::UnreadableBody(_) => Self::api(
                 StatusCode::BAD_REQUEST,
                 "BadRequest",
                 "The browser (or proxy) sent a request that this server could not understand.",

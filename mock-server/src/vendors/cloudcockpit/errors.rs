@@ -96,7 +96,9 @@ impl CloudCockpitError {
             }
             Rejection::UnsupportedMediaType(_)
             | Rejection::MissingBody
-            | Rejection::MalformedJson(_) => Self::new(
+            | Rejection::MalformedJson(_)
+            | Rejection::BodyTooLarge
+            | Rejection::UnreadableBody(_) => Self::new(
                 StatusCode::BAD_REQUEST,
                 "ValidationError",
                 "The request could not be read.",

@@ -145,6 +145,8 @@ impl ConfluentError {
             Rejection::UnsupportedMediaType(ct) => Self::bad_request(format!("unsupported content type {ct}; send application/json")),
             Rejection::MissingBody => Self::bad_request("a JSON request body is required"),
             Rejection::MalformedJson(detail) => Self::bad_request(format!("the request body is not valid JSON: {detail}")),
+            Rejection::BodyTooLarge => Self::bad_request("the request body is too large"),
+            Rejection::UnreadableBody(detail) => Self::bad_request(detail.clone()),
             Rejection::Invalid(violations) => ConfluentError {
                 status: StatusCode::BAD_REQUEST,
                 errors: violations

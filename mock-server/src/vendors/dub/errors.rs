@@ -71,6 +71,7 @@ impl DubError {
 
     /// The envelope for a generic stage's refusal.
     pub fn from_rejection(rejection: &Rejection) -> Self {
+        const BODY_TOO_LARGE: &str = "The request body is too large.";
         const INVALID_JSON: &str = "Invalid JSON format in request body. Please ensure the request body is a valid JSON object.";
         match rejection {
             Rejection::MissingCredentials => Self::unauthorized("Missing Authorization header."),
@@ -92,6 +93,8 @@ impl DubError {
             Rejection::UnsupportedMediaType(_)
             | Rejection::MissingBody
             | Rejection::MalformedJson(_) => Self::bad_request(INVALID_JSON),
+            Rejection::BodyTooLarge => Self::bad_request(BODY_TOO_LARGE),
+            Rejection::UnreadableBody(detail) => Self::bad_request(detail.clone()),
             Rejection::Invalid(violations) => Self::unprocessable(zod_message(&violations[0])),
             Rejection::Internal(_) => Self::internal(),
             Rejection::RateLimited => Self::for_status(StatusCode::TOO_MANY_REQUESTS),

@@ -112,6 +112,8 @@ impl EnhanceError {
             Rejection::MalformedJson(detail) => {
                 Self::bad_request(None, format!("Invalid JSON: {detail}"))
             }
+            Rejection::BodyTooLarge => Self::bad_request(None, "The request body is too large"),
+            Rejection::UnreadableBody(detail) => Self::bad_request(None, detail.clone()),
             Rejection::Invalid(violations) => {
                 let first = &violations[0];
                 Self::bad_request(Some(first.dotted_path()), first.message.clone())
