@@ -266,11 +266,13 @@ impl FakeBackend {
         let running = runtime
             .block_on(start(options))
             .map_err(|e| BackendError::Start(e.to_string()))?;
+        // A misspelt mutant is refused here rather than silently never firing.
         running
             .app
             .world
             .mutants
-            .set(mutants.iter().map(|m| m.to_string()));
+            .activate(mutants.iter().copied())
+            .map_err(|e| BackendError::Start(e.to_string()))?;
         let name = match mutants {
             [] => "fake".to_string(),
             names => format!("mutant:{}", names.join("+")),

@@ -463,7 +463,7 @@ async fn delete_journal(State(app): State<Arc<App>>) -> StatusCode {
 async fn get_mutants(State(app): State<Arc<App>>) -> Json<Value> {
     let catalogue: Map<String, Value> = crate::vendors::mutant_catalogue()
         .into_iter()
-        .map(|(name, what)| (name.to_string(), Value::String(what.to_string())))
+        .map(|m| (m.name().to_string(), Value::String(m.what().to_string())))
         .collect();
     Json(json!({"active": app.world.mutants.names(), "catalogue": catalogue}))
 }

@@ -186,7 +186,8 @@ pub fn recover(app: &App, file: &StateFile) -> Result<(u64, bool), PersistError>
         }
         Ok(())
     })();
-    app.world.mutants.set(mutants);
+    // The names were read from the catalogue a moment ago, so they parse.
+    let _ = app.world.mutants.activate(mutants);
     replayed?;
     Ok((next, !found.is_empty()))
 }
@@ -318,7 +319,10 @@ fn apply(app: &App, command: Command) -> Result<(), String> {
     if let Some(body) = &mut body {
         resolve_credentials(body, &vendor.credentials())?;
     }
-    app.world.mutants.set(command.mutants);
+    app.world
+        .mutants
+        .activate(command.mutants)
+        .map_err(|e| e.to_string())?;
     let cx = Context::new(Some(op), now, &headers, &app.world.ids);
     let request = ValidatedRequest {
         path: command.path,

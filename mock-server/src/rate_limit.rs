@@ -13,8 +13,13 @@ use time::OffsetDateTime;
 use crate::VendorId;
 use crate::mutants::Mutants;
 
-/// The mutant that sends Dub's reset instant in epoch seconds where epoch ms is configured.
-pub const RESET_SECONDS_MUTANT: &str = "dub.rate-limit-reset-seconds";
+crate::mutants! {
+    /// The limiter's deliberate contract faults.
+    pub enum LimiterMutant {
+        ResetInSeconds = "dub.rate-limit-reset-seconds"
+            => "X-RateLimit-Reset (and Retry-After with it) in epoch seconds where the configured unit is epoch milliseconds",
+    }
+}
 
 /// How a window is counted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,7 +265,7 @@ impl RateLimiter {
             )
         };
         let reset_units = match reset_units {
-            ResetUnits::EpochMs if self.mutants.active(RESET_SECONDS_MUTANT) => {
+            ResetUnits::EpochMs if self.mutants.active(LimiterMutant::ResetInSeconds) => {
                 ResetUnits::EpochSeconds
             }
             units => units,

@@ -1104,9 +1104,9 @@ async fn mutants_break_the_rules_they_name() {
     fake.set_mutants(Vec::<String>::new()).unwrap();
     let (status, _, _) = call(&fake, Method::GET, MERIDIAN, "/onboarding/child-orgs", None).await;
     assert_eq!(status, 403);
-    let names: BTreeSet<&str> = understudy::vendors::archera::MUTANTS
+    let names: BTreeSet<&str> = understudy::vendors::archera::ArcheraMutant::ALL
         .iter()
-        .map(|(n, _)| *n)
+        .map(|m| m.mutant().name())
         .collect();
     for name in [
         "archera.second-purchase-allowed",

@@ -461,8 +461,8 @@ async fn the_world_is_state_that_export_import_and_reset_govern() {
 #[tokio::test]
 async fn mutants_break_the_rules_they_name() {
     let fake = Fake::start().await;
-    for (name, _) in understudy::vendors::cloudcockpit::MUTANTS {
-        assert!(name.starts_with("cloudcockpit."));
+    for mutant in understudy::vendors::cloudcockpit::CloudCockpitMutant::ALL {
+        assert!(mutant.mutant().name().starts_with("cloudcockpit."));
     }
     let foreign = format!("providerInstanceId={TAILSPIN}&resellerId={FABRIKAM}");
     let correlation = ("X-Correlation-Id", "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6");

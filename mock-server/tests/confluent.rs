@@ -819,8 +819,8 @@ async fn reset_restores_the_seeded_world_and_export_import_round_trips() {
 #[tokio::test]
 async fn mutants_break_the_rules_they_name() {
     let fake = Fake::start().await;
-    for (name, _) in understudy::vendors::confluent::MUTANTS {
-        assert!(name.starts_with("confluent."));
+    for mutant in understudy::vendors::confluent::ConfluentMutant::ALL {
+        assert!(mutant.mutant().name().starts_with("confluent."));
     }
 
     fake.set_mutants(["confluent.used-token-accepted"]).unwrap();

@@ -1096,9 +1096,9 @@ fn activate(fake: &Fake, name: &str) {
 #[tokio::test]
 async fn every_mutant_changes_what_a_client_sees() {
     let fake = Fake::start().await;
-    let names_listed: Vec<&str> = understudy::vendors::enhance::MUTANTS
+    let names_listed: Vec<&str> = understudy::vendors::enhance::EnhanceMutant::ALL
         .iter()
-        .map(|(n, _)| *n)
+        .map(|m| m.mutant().name())
         .collect();
     assert!(names_listed.len() >= 5);
 

@@ -107,9 +107,9 @@ impl World {
         }
     }
 
-    /// Whether the mutant `name` is active.
-    pub fn mutant(&self, name: &str) -> bool {
-        self.mutants.active(name)
+    /// Whether `mutant` is active.
+    pub fn mutant(&self, mutant: impl Into<crate::mutants::Mutant>) -> bool {
+        self.mutants.active(mutant)
     }
 }
 
@@ -200,16 +200,20 @@ pub fn build(config: &Config, world: &World) -> BTreeMap<VendorId, Arc<dyn Vendo
     vendors.into_iter().map(|v| (v.id(), v)).collect()
 }
 
-/// Every mutant the fake can commit, with what goes wrong: each vendor's catalogue.
-pub fn mutant_catalogue() -> Vec<(&'static str, &'static str)> {
-    [
-        confluent::MUTANTS,
-        enhance::MUTANTS,
-        cloudcockpit::MUTANTS,
-        dub::MUTANTS,
-        archera::MUTANTS,
-    ]
-    .concat()
+/// Every mutant the fake can commit: each vendor's, and the rate limiter's.
+pub fn mutant_catalogue() -> Vec<crate::mutants::Mutant> {
+    fn all<M: Copy + Into<crate::mutants::Mutant>>(
+        mutants: &[M],
+    ) -> impl Iterator<Item = crate::mutants::Mutant> + '_ {
+        mutants.iter().map(|m| (*m).into())
+    }
+    all(confluent::ConfluentMutant::ALL)
+        .chain(all(enhance::EnhanceMutant::ALL))
+        .chain(all(cloudcockpit::CloudCockpitMutant::ALL))
+        .chain(all(dub::DubMutant::ALL))
+        .chain(all(crate::rate_limit::LimiterMutant::ALL))
+        .chain(all(archera::ArcheraMutant::ALL))
+        .collect()
 }
 
 /// The spec's documented success for `op`, answered with its example: how an operation whose

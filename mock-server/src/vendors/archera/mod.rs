@@ -25,29 +25,21 @@ use crate::spec::Operation;
 use rules::Rules;
 use state::{AwsOnboarding, AzureOnboarding, OfferLinks, Org, Plan, PlanIds};
 
-/// The deliberate faults Archera can be told to commit: (name, what goes wrong).
-pub const MUTANTS: &[(&str, &str)] = &[
-    (
-        "archera.second-purchase-allowed",
-        "a plan that was already bought can be bought again (200 instead of 409)",
-    ),
-    (
-        "archera.onboarding-not-idempotent",
-        "onboarding start replaces the org's AWS record with a new onboarding id on every call",
-    ),
-    (
-        "archera.foreign-org-allowed",
-        "an org that is neither the key's partner org nor one of its children is served (no 403)",
-    ),
-    (
-        "archera.verify-always-available",
-        "AWS and Azure verification report every feature available, whatever the account state",
-    ),
-    (
-        "archera.patch-url-not-validated",
-        "the partner patch stores offer links that are not http(s) URLs",
-    ),
-];
+crate::mutants! {
+    /// Archera's deliberate contract faults.
+    pub enum ArcheraMutant {
+        SecondPurchaseAllowed = "archera.second-purchase-allowed"
+            => "a plan that was already bought can be bought again (200 instead of 409)",
+        OnboardingNotIdempotent = "archera.onboarding-not-idempotent"
+            => "onboarding start replaces the org's AWS record with a new onboarding id on every call",
+        ForeignOrgAllowed = "archera.foreign-org-allowed"
+            => "an org that is neither the key's partner org nor one of its children is served (no 403)",
+        VerifyAlwaysAvailable = "archera.verify-always-available"
+            => "AWS and Azure verification report every feature available, whatever the account state",
+        PatchUrlNotValidated = "archera.patch-url-not-validated"
+            => "the partner patch stores offer links that are not http(s) URLs",
+    }
+}
 
 /// Archera's configuration: API keys and the seeded partner organisations.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -531,9 +523,9 @@ mod tests {
 
     #[test]
     fn every_mutant_is_named_for_archera() {
-        for (name, what) in MUTANTS {
-            assert!(name.starts_with("archera."), "{name}");
-            assert!(!what.is_empty());
+        for mutant in ArcheraMutant::ALL.iter().map(|m| m.mutant()) {
+            assert!(mutant.name().starts_with("archera."), "{}", mutant.name());
+            assert!(!mutant.what().is_empty());
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Archera's rules for the eleven partner operations. Every check runs before anything is
 //! stored, so a refused request leaves the state as it was.
 
+use super::ArcheraMutant;
 use serde_json::{Value, json};
 
 use super::errors::ArcheraError;
@@ -47,7 +48,7 @@ impl Rules<'_> {
             .get(org_id)
             .ok_or_else(|| ArcheraError::not_found(format!("Organization {org_id} not found.")))?;
         let own = org.id == self.partner_id || org.parent.as_deref() == Some(self.partner_id);
-        if !own && !self.world.mutant("archera.foreign-org-allowed") {
+        if !own && !self.world.mutant(ArcheraMutant::ForeignOrgAllowed) {
             return Err(ArcheraError::forbidden(format!(
                 "This API key may not act on organization {org_id}."
             )));
@@ -78,7 +79,7 @@ impl Rules<'_> {
     ) -> Result<Value, ArcheraError> {
         let org = self.access(state, org_id, Scope::Customer)?;
         if let Some(record) = &org.aws
-            && !self.world.mutant("archera.onboarding-not-idempotent")
+            && !self.world.mutant(ArcheraMutant::OnboardingNotIdempotent)
         {
             return Ok(json!({"onboarding_id": record.onboarding_id}));
         }
@@ -161,7 +162,7 @@ impl Rules<'_> {
         let connected = account
             .as_ref()
             .is_some_and(|a| org.deployed_aws_accounts.contains(a))
-            || self.world.mutant("archera.verify-always-available");
+            || self.world.mutant(ArcheraMutant::VerifyAlwaysAvailable);
 
         let record = Self::org_mut(state, org_id)
             .aws
@@ -222,7 +223,7 @@ impl Rules<'_> {
             ));
         }
         let connected =
-            org.azure_connected() || self.world.mutant("archera.verify-always-available");
+            org.azure_connected() || self.world.mutant(ArcheraMutant::VerifyAlwaysAvailable);
         Ok(render::validations(&render::AZURE_FEATURES, connected))
     }
 
@@ -335,7 +336,7 @@ impl Rules<'_> {
                 "The purchase plan is still being calculated and cannot be bought yet.",
             ));
         }
-        if plan.purchased() && !self.world.mutant("archera.second-purchase-allowed") {
+        if plan.purchased() && !self.world.mutant(ArcheraMutant::SecondPurchaseAllowed) {
             return Err(ArcheraError::conflict(format!(
                 "Purchase plan {plan_id} has already been purchased."
             )));
@@ -384,7 +385,7 @@ impl Rules<'_> {
             match body.get(field) {
                 None => {}
                 Some(Value::String(link)) => {
-                    if !web_link(link) && !self.world.mutant("archera.patch-url-not-validated") {
+                    if !web_link(link) && !self.world.mutant(ArcheraMutant::PatchUrlNotValidated) {
                         invalid.push(field);
                     }
                     changes.push((field, Some(link.clone())));

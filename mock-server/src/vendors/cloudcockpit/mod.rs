@@ -23,17 +23,15 @@ use crate::spec::Operation;
 /// The roles the relationship-acceptance operation is available to.
 const ROLES: [&str; 2] = ["csp", "reseller"];
 
-/// The deliberate contract faults CloudCockpit can commit: (name, what goes wrong).
-pub const MUTANTS: &[(&str, &str)] = &[
-    (
-        "cloudcockpit.correlation-id-dropped",
-        "error bodies carry a generated correlationId instead of the X-Correlation-Id sent",
-    ),
-    (
-        "cloudcockpit.reseller-id-not-enforced",
-        "a reseller caller may pass another reseller's resellerId and gets that reseller's link",
-    ),
-];
+crate::mutants! {
+    /// CloudCockpit's deliberate contract faults.
+    pub enum CloudCockpitMutant {
+        CorrelationIdDropped = "cloudcockpit.correlation-id-dropped"
+            => "error bodies carry a generated correlationId instead of the X-Correlation-Id sent",
+        ResellerIdNotEnforced = "cloudcockpit.reseller-id-not-enforced"
+            => "a reseller caller may pass another reseller's resellerId and gets that reseller's link",
+    }
+}
 
 /// CloudCockpit's configuration: credentials and the seeded world.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -86,7 +84,7 @@ impl CloudCockpit {
     }
 
     fn echo_correlation(&self) -> bool {
-        !self.world.mutant("cloudcockpit.correlation-id-dropped")
+        !self.world.mutant(CloudCockpitMutant::CorrelationIdDropped)
     }
 }
 
@@ -150,7 +148,7 @@ impl Vendor for CloudCockpit {
                 reseller_id: query("resellerId"),
                 foreign_reseller_allowed: self
                     .world
-                    .mutant("cloudcockpit.reseller-id-not-enforced"),
+                    .mutant(CloudCockpitMutant::ResellerIdNotEnforced),
             },
         );
         match link {

@@ -21,25 +21,19 @@ use crate::spec::Operation;
 /// The scope the signup operations need.
 pub const PARTNER_CREATE: &str = "partner:create";
 
-/// The deliberate contract faults Confluent can commit: (name, what goes wrong).
-pub const MUTANTS: &[(&str, &str)] = &[
-    (
-        "confluent.no-409-on-reactivation",
-        "activating an already completed signup answers 201 and adds another user instead of 409",
-    ),
-    (
-        "confluent.conflict-without-location",
-        "409 answers omit the Location header naming the conflicting resource",
-    ),
-    (
-        "confluent.dry-run-persists",
-        "dry_run=true signups and links are stored as if they were real",
-    ),
-    (
-        "confluent.used-token-accepted",
-        "a linking token that was already used links another entitlement",
-    ),
-];
+crate::mutants! {
+    /// Confluent's deliberate contract faults.
+    pub enum ConfluentMutant {
+        No409OnReactivation = "confluent.no-409-on-reactivation"
+            => "activating an already completed signup answers 201 and adds another user instead of 409",
+        ConflictWithoutLocation = "confluent.conflict-without-location"
+            => "409 answers omit the Location header naming the conflicting resource",
+        DryRunPersists = "confluent.dry-run-persists"
+            => "dry_run=true signups and links are stored as if they were real",
+        UsedTokenAccepted = "confluent.used-token-accepted"
+            => "a linking token that was already used links another entitlement",
+    }
+}
 
 /// Confluent's configuration: credentials and the seeded world.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -93,9 +87,9 @@ impl Confluent {
 
     fn faults(&self) -> rules::Faults {
         rules::Faults {
-            reactivation_accepted: self.world.mutant("confluent.no-409-on-reactivation"),
-            dry_run_persists: self.world.mutant("confluent.dry-run-persists"),
-            used_token_accepted: self.world.mutant("confluent.used-token-accepted"),
+            reactivation_accepted: self.world.mutant(ConfluentMutant::No409OnReactivation),
+            dry_run_persists: self.world.mutant(ConfluentMutant::DryRunPersists),
+            used_token_accepted: self.world.mutant(ConfluentMutant::UsedTokenAccepted),
         }
     }
 }
@@ -161,7 +155,7 @@ impl Vendor for Confluent {
         drop(state);
         match outcome {
             Ok(body) => Reply::json(StatusCode::CREATED, body),
-            Err(error) if self.world.mutant("confluent.conflict-without-location") => {
+            Err(error) if self.world.mutant(ConfluentMutant::ConflictWithoutLocation) => {
                 error.without_location().reply(cx)
             }
             Err(error) => error.reply(cx),

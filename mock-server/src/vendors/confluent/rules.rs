@@ -8,7 +8,7 @@ use super::errors::ConfluentError;
 use super::state::{ConfluentState, Entitlement, Organization, User, entitlement_id_of};
 use crate::ids::IdGenerator;
 
-/// The deliberate faults the rules can commit (see [`super::MUTANTS`]).
+/// The deliberate faults the rules can commit (see [`super::ConfluentMutant`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Faults {
     /// `confluent.no-409-on-reactivation`: activating a completed signup adds another user.

@@ -39,53 +39,31 @@ const ADVANCED_PLANS: [&str; 2] = ["advanced", "enterprise"];
 /// The most of each kind of event one admin action records (bounded input).
 const MAX_EVENTS_PER_ACTION: u64 = 1_000_000;
 
-/// Dub's mutants: (name, what goes wrong when it is active).
-pub const MUTANTS: &[(&str, &str)] = &[
-    (
-        crate::rate_limit::RESET_SECONDS_MUTANT,
-        "X-RateLimit-Reset (and Retry-After with it) in epoch seconds where the configured unit is epoch milliseconds",
-    ),
-    (
-        "dub.link-created-200",
-        "createPartnerLink answers 200 instead of 201 Created",
-    ),
-    (
-        "dub.duplicate-email-enrolled",
-        "a partner whose email is already enrolled in the program is enrolled again (201 instead of 409)",
-    ),
-    (
-        "dub.duplicate-tenant-enrolled",
-        "a tenant id already enrolled in the program is enrolled again (201 instead of 409)",
-    ),
-    (
-        "dub.duplicate-key-allowed",
-        "a link whose domain and key are taken is created (201 instead of 409)",
-    ),
-    (
-        "dub.upsert-always-creates",
-        "the upsert creates a new link even when one with the same URL exists",
-    ),
-    (
-        "dub.url-domain-not-checked",
-        "a link URL outside the program's domain is accepted instead of 400",
-    ),
-    (
-        "dub.unknown-partner-400",
-        "a link for a partner that is not enrolled answers 400 instead of 404",
-    ),
-    (
-        "dub.short-link-dropped",
-        "created links lack the required shortLink field",
-    ),
-    (
-        "dub.partner-status-wrong-enum",
-        "a new partner's status is \"active\", a value outside the enrolment status enum, instead of \"approved\"",
-    ),
-    (
-        "dub.error-envelope-flat",
-        "rule errors are sent as {code, message, doc_url} without the {\"error\": …} envelope",
-    ),
-];
+crate::mutants! {
+    /// Dub's deliberate contract faults.
+    pub enum DubMutant {
+        LinkCreated200 = "dub.link-created-200"
+            => "createPartnerLink answers 200 instead of 201 Created",
+        DuplicateEmailEnrolled = "dub.duplicate-email-enrolled"
+            => "a partner whose email is already enrolled in the program is enrolled again (201 instead of 409)",
+        DuplicateTenantEnrolled = "dub.duplicate-tenant-enrolled"
+            => "a tenant id already enrolled in the program is enrolled again (201 instead of 409)",
+        DuplicateKeyAllowed = "dub.duplicate-key-allowed"
+            => "a link whose domain and key are taken is created (201 instead of 409)",
+        UpsertAlwaysCreates = "dub.upsert-always-creates"
+            => "the upsert creates a new link even when one with the same URL exists",
+        UrlDomainNotChecked = "dub.url-domain-not-checked"
+            => "a link URL outside the program's domain is accepted instead of 400",
+        UnknownPartner400 = "dub.unknown-partner-400"
+            => "a link for a partner that is not enrolled answers 400 instead of 404",
+        ShortLinkDropped = "dub.short-link-dropped"
+            => "created links lack the required shortLink field",
+        PartnerStatusWrongEnum = "dub.partner-status-wrong-enum"
+            => "a new partner's status is \"active\", a value outside the enrolment status enum, instead of \"approved\"",
+        ErrorEnvelopeFlat = "dub.error-envelope-flat"
+            => "rule errors are sent as {code, message, doc_url} without the {\"error\": …} envelope",
+    }
+}
 
 /// Dub's configuration: the workspaces the fake knows and the partners it starts with.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -382,7 +360,7 @@ impl Vendor for Dub {
                 answer.map(|v| (StatusCode::OK, v))
             }),
             "createPartnerLink" => rules.create_link(&mut state, &body).map(|v| {
-                let status = if self.world.mutant("dub.link-created-200") {
+                let status = if self.world.mutant(DubMutant::LinkCreated200) {
                     StatusCode::OK
                 } else {
                     StatusCode::CREATED
@@ -397,18 +375,18 @@ impl Vendor for Dub {
         match outcome {
             Ok((status, mut body)) => {
                 if op.operation_id == "createPartnerLink"
-                    && self.world.mutant("dub.short-link-dropped")
+                    && self.world.mutant(DubMutant::ShortLinkDropped)
                 {
                     body.as_object_mut().map(|link| link.remove("shortLink"));
                 }
                 if op.operation_id == "createPartner"
-                    && self.world.mutant("dub.partner-status-wrong-enum")
+                    && self.world.mutant(DubMutant::PartnerStatusWrongEnum)
                 {
                     body["status"] = serde_json::json!("active");
                 }
                 Reply::json(status, body)
             }
-            Err(error) if self.world.mutant("dub.error-envelope-flat") => {
+            Err(error) if self.world.mutant(DubMutant::ErrorEnvelopeFlat) => {
                 let mut reply = error.reply();
                 if let Some(inner) = reply.body.as_mut().and_then(|b| b.get_mut("error")) {
                     let inner = inner.take();

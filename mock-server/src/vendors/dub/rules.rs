@@ -1,6 +1,7 @@
 //! Dub's rules for enrolling partners and making their links. Every check runs before anything
 //! is stored, so a refused request leaves the state as it was.
 
+use super::DubMutant;
 use serde_json::Value;
 
 use super::errors::DubError;
@@ -99,7 +100,7 @@ impl Rules<'_> {
         self.check_link_unique(state, &link, None)?;
         if let Some(existing) = &known
             && state.enrollment(&program.id, &existing.id).is_some()
-            && !self.world.mutant("dub.duplicate-email-enrolled")
+            && !self.world.mutant(DubMutant::DuplicateEmailEnrolled)
         {
             return Err(DubError::conflict(format!(
                 "Partner {email} already enrolled in this program."
@@ -107,7 +108,7 @@ impl Rules<'_> {
         }
         if let Some(tenant) = &tenant_id
             && state.enrollment_by_tenant(&program.id, tenant).is_some()
-            && !self.world.mutant("dub.duplicate-tenant-enrolled")
+            && !self.world.mutant(DubMutant::DuplicateTenantEnrolled)
         {
             return Err(DubError::conflict(format!(
                 "Tenant {tenant} already enrolled in this program."
@@ -171,7 +172,7 @@ impl Rules<'_> {
             && state
                 .enrollment_by_tenant(&enrollment.program_id, tenant)
                 .is_some()
-            && !self.world.mutant("dub.duplicate-tenant-enrolled")
+            && !self.world.mutant(DubMutant::DuplicateTenantEnrolled)
         {
             return Err(DubError::conflict(format!(
                 "Tenant {tenant} already enrolled in this program."
@@ -203,7 +204,7 @@ impl Rules<'_> {
             None => program_url.clone(),
         };
         let (wanted, expected) = (apex(&url), apex(&program_url));
-        if wanted != expected && !self.world.mutant("dub.url-domain-not-checked") {
+        if wanted != expected && !self.world.mutant(DubMutant::UrlDomainNotChecked) {
             return Err(DubError::bad_request(format!(
                 "The provided URL domain ({wanted}) does not match the program's domain ({expected})."
             )));
@@ -222,7 +223,7 @@ impl Rules<'_> {
         }
         .cloned()
         .ok_or_else(|| {
-            if self.world.mutant("dub.unknown-partner-400") {
+            if self.world.mutant(DubMutant::UnknownPartner400) {
                 DubError::bad_request("Partner not found.")
             } else {
                 DubError::not_found("Partner not found.")
@@ -268,7 +269,7 @@ impl Rules<'_> {
                 &target.url,
                 partner_filter,
             )
-            .filter(|_| !self.world.mutant("dub.upsert-always-creates"));
+            .filter(|_| !self.world.mutant(DubMutant::UpsertAlwaysCreates));
         let Some(existing) = existing else {
             let link = self.build_link(&target, &enrollment, body)?;
             self.check_link_unique(state, &link, None)?;
@@ -349,7 +350,7 @@ impl Rules<'_> {
     ) -> Result<(), DubError> {
         if let Some(other) = state.link_by_key(&link.domain, &link.key)
             && Some(other) != except
-            && !self.world.mutant("dub.duplicate-key-allowed")
+            && !self.world.mutant(DubMutant::DuplicateKeyAllowed)
         {
             return Err(DubError::conflict(
                 "Duplicate key: This short link already exists.",

@@ -23,33 +23,23 @@ use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest, cookies};
 use crate::spec::Operation;
 
-/// The deliberate faults this vendor can commit, by name, with what goes wrong.
-pub const MUTANTS: &[(&str, &str)] = &[
-    (
-        "enhance.total-counts-page",
-        "listings report the size of the returned page as total instead of every match",
-    ),
-    (
-        "enhance.quota-not-enforced",
-        "a reseller may sell a plan beyond the free quota of its reseller subscription",
-    ),
-    (
-        "enhance.usage-not-recorded",
-        "a reseller's sale does not add the sold amounts to its reseller subscription's usage",
-    ),
-    (
-        "enhance.member-may-create",
-        "any role of the organisation or its parents, not only Owner or SuperAdmin, may create a customer",
-    ),
-    (
-        "enhance.duplicate-name-allowed",
-        "a second customer with the same name under the same parent is created instead of 409",
-    ),
-    (
-        "enhance.sort-order-ignored",
-        "sortOrder=desc returns the ascending order",
-    ),
-];
+crate::mutants! {
+    /// Enhance's deliberate contract faults.
+    pub enum EnhanceMutant {
+        TotalCountsPage = "enhance.total-counts-page"
+            => "listings report the size of the returned page as total instead of every match",
+        QuotaNotEnforced = "enhance.quota-not-enforced"
+            => "a reseller may sell a plan beyond the free quota of its reseller subscription",
+        UsageNotRecorded = "enhance.usage-not-recorded"
+            => "a reseller's sale does not add the sold amounts to its reseller subscription's usage",
+        MemberMayCreate = "enhance.member-may-create"
+            => "any role of the organisation or its parents, not only Owner or SuperAdmin, may create a customer",
+        DuplicateNameAllowed = "enhance.duplicate-name-allowed"
+            => "a second customer with the same name under the same parent is created instead of 409",
+        SortOrderIgnored = "enhance.sort-order-ignored"
+            => "sortOrder=desc returns the ascending order",
+    }
+}
 
 /// Enhance's configuration: credentials and the seeded world.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -339,10 +329,13 @@ mod tests {
 
     #[test]
     fn mutant_names_are_namespaced_and_distinct() {
-        let mut names: Vec<&str> = MUTANTS.iter().map(|(n, _)| *n).collect();
+        let mut names: Vec<&str> = EnhanceMutant::ALL
+            .iter()
+            .map(|m| m.mutant().name())
+            .collect();
         assert!(names.iter().all(|n| n.starts_with("enhance.")));
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), MUTANTS.len());
+        assert_eq!(names.len(), EnhanceMutant::ALL.len());
     }
 }

@@ -1,6 +1,7 @@
 //! Enhance's rules for the four customer operations. Every check runs before anything is
 //! stored, so a refused request leaves the state exactly as it was.
 
+use super::EnhanceMutant;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -127,7 +128,7 @@ impl Rules<'_> {
     /// mutant is active.
     fn descending(&self, query: &Query) -> bool {
         query.get("sortOrder").and_then(Value::as_str) == Some("desc")
-            && !self.world.mutant("enhance.sort-order-ignored")
+            && !self.world.mutant(EnhanceMutant::SortOrderIgnored)
     }
 
     /// `GET /orgs/{org_id}/customers/{customer_org_id}/subscriptions`.
@@ -176,7 +177,7 @@ impl Rules<'_> {
         org_id: &str,
         body: &Value,
     ) -> Result<Value, EnhanceError> {
-        let member_may_create = self.world.mutant("enhance.member-may-create");
+        let member_may_create = self.world.mutant(EnhanceMutant::MemberMayCreate);
         self.authorize(state, org_id, member_may_create)?;
         if !state.sells(org_id) {
             return Err(EnhanceError::insufficient_privileges(
@@ -187,7 +188,7 @@ impl Rules<'_> {
         let taken = state.orgs.iter().any(|o| {
             o.parent_id.as_deref() == Some(org_id) && o.status != DELETED && o.name == name
         });
-        if taken && !self.world.mutant("enhance.duplicate-name-allowed") {
+        if taken && !self.world.mutant(EnhanceMutant::DuplicateNameAllowed) {
             return Err(EnhanceError::already_exists("org"));
         }
 
@@ -238,14 +239,14 @@ impl Rules<'_> {
             .clone();
         let servers = self.dedicated_servers(state, org_id, body)?;
         if let Some(position) = reseller_subscription
-            && !self.world.mutant("enhance.quota-not-enforced")
+            && !self.world.mutant(EnhanceMutant::QuotaNotEnforced)
         {
             check_quota(&state.subscriptions[position].resources, &plan.resources)?;
         }
 
         // Every check passed: record the sale on the reseller subscription, then create.
         if let Some(position) = reseller_subscription
-            && !self.world.mutant("enhance.usage-not-recorded")
+            && !self.world.mutant(EnhanceMutant::UsageNotRecorded)
         {
             record_sale(
                 &mut state.subscriptions[position].resources,
@@ -305,7 +306,7 @@ impl Rules<'_> {
 
     /// `{items, total}`; `total` counts every match, not the page.
     fn page_json(&self, page: Vec<Value>, total: usize) -> Value {
-        let total = if self.world.mutant("enhance.total-counts-page") {
+        let total = if self.world.mutant(EnhanceMutant::TotalCountsPage) {
             page.len()
         } else {
             total
