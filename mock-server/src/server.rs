@@ -46,6 +46,9 @@ pub enum StartError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A spec operation has no handler, or a handler no spec operation.
+    #[error(transparent)]
+    Operations(#[from] crate::vendors::OperationMismatch),
     /// The embedded admin document did not compile.
     #[error(transparent)]
     AdminContract(#[from] &'static admin::ContractError),
@@ -141,6 +144,10 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
     }
     let world = World::new(options.config.seed);
     let vendors = build(&options.config, &world);
+    // The spec and the handlers cannot disagree: checked before anything is served.
+    for (id, vendor) in &vendors {
+        crate::vendors::check_operations(specs.vendor(*id), vendor.operations())?;
+    }
     let limiter = Arc::new(
         RateLimiter::new(options.config.active_rate_limits()).with_mutants(world.mutants.clone()),
     );

@@ -115,6 +115,9 @@ impl Vendor for BrokenDub {
     fn credentials(&self) -> Vec<&str> {
         self.0.credentials()
     }
+    fn operations(&self) -> &'static [&'static str] {
+        self.0.operations()
+    }
     fn handle(
         &self,
         _op: &Operation,

@@ -6,7 +6,10 @@ pub mod cloudcockpit;
 pub mod confluent;
 pub mod dub;
 pub mod enhance;
+mod operations;
 mod store;
+
+pub use operations::{OperationMismatch, check_operations};
 
 pub use store::{ImportError, Resources, Staged, StateGuard, StateStore, Store};
 
@@ -117,6 +120,10 @@ impl World {
 pub trait Vendor: Send + Sync {
     /// Which vendor this is.
     fn id(&self) -> VendorId;
+
+    /// The `operationId`s it handles (its operations enum's `IDS`): the server refuses to start
+    /// unless they are exactly the spec's.
+    fn operations(&self) -> &'static [&'static str];
 
     /// Checks the request's credentials for `op` in the vendor's scheme.
     fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection>;

@@ -229,16 +229,18 @@ impl Archera {
         let body = request.body.clone().unwrap_or(Value::Null);
         let mut state = self.state.lock();
         let state = &mut *state;
-        match op.operation_id.as_str() {
-            "startOnboarding" => rules.start_onboarding(state, &org_id),
-            "getAwsCloudformationTemplate" => rules.cloudformation_template(state, &org_id),
-            "getAwsLaunchStackUrl" => rules.launch_stack_url(state, &org_id),
-            "verifyAwsOnboarding" => rules.verify_aws(state, &org_id, &body),
-            "getAzureAuthUrl" => rules.azure_auth_url(state, &org_id, &body),
-            "verifyAzureOnboarding" => rules.verify_azure(state, &org_id),
-            "registerChildOrg" => rules.register_child(state, &org_id, &body),
-            "listChildOrgs" => rules.list_children(state, &org_id),
-            "getRecommendedPurchasePlan" => {
+        match ArcheraOp::of(op) {
+            Some(ArcheraOp::StartOnboarding) => rules.start_onboarding(state, &org_id),
+            Some(ArcheraOp::AwsCloudformationTemplate) => {
+                rules.cloudformation_template(state, &org_id)
+            }
+            Some(ArcheraOp::AwsLaunchStackUrl) => rules.launch_stack_url(state, &org_id),
+            Some(ArcheraOp::VerifyAws) => rules.verify_aws(state, &org_id, &body),
+            Some(ArcheraOp::AzureAuthUrl) => rules.azure_auth_url(state, &org_id, &body),
+            Some(ArcheraOp::VerifyAzure) => rules.verify_azure(state, &org_id),
+            Some(ArcheraOp::RegisterChildOrg) => rules.register_child(state, &org_id, &body),
+            Some(ArcheraOp::ListChildOrgs) => rules.list_children(state, &org_id),
+            Some(ArcheraOp::RecommendedPurchasePlan) => {
                 let provider = request
                     .query
                     .get("provider")
@@ -246,13 +248,15 @@ impl Archera {
                     .unwrap_or_default();
                 rules.recommended_plan(state, &org_id, provider)
             }
-            "purchasePlan" => {
+            Some(ArcheraOp::PurchasePlan) => {
                 let plan_id = request.path_str("plan_id").to_ascii_lowercase();
                 rules.purchase(state, &org_id, &plan_id, &body)
             }
-            "updatePartnerOrg" => rules.update_partner(state, &org_id, &body),
-            other => Err(ArcheraError::from_rejection(&Rejection::Internal(format!(
-                "operation {other} is not modelled"
+            Some(ArcheraOp::UpdatePartnerOrg) => rules.update_partner(state, &org_id, &body),
+            // The start-up check refuses a spec with an operation no variant names.
+            None => Err(ArcheraError::from_rejection(&Rejection::Internal(format!(
+                "operation {} has no handler",
+                op.operation_id
             )))),
         }
     }
@@ -345,9 +349,41 @@ fn seeded_plan(seed: &PlanSeed, org_id: &str, world: &World) -> Plan {
     }
 }
 
+crate::operations! {
+    /// Archera's operations, as the spec names them.
+    pub enum ArcheraOp {
+        /// `startOnboarding`.
+        StartOnboarding = "startOnboarding",
+        /// `getAwsCloudformationTemplate`.
+        AwsCloudformationTemplate = "getAwsCloudformationTemplate",
+        /// `getAwsLaunchStackUrl`.
+        AwsLaunchStackUrl = "getAwsLaunchStackUrl",
+        /// `verifyAwsOnboarding`.
+        VerifyAws = "verifyAwsOnboarding",
+        /// `getAzureAuthUrl`.
+        AzureAuthUrl = "getAzureAuthUrl",
+        /// `verifyAzureOnboarding`.
+        VerifyAzure = "verifyAzureOnboarding",
+        /// `registerChildOrg`.
+        RegisterChildOrg = "registerChildOrg",
+        /// `listChildOrgs`.
+        ListChildOrgs = "listChildOrgs",
+        /// `getRecommendedPurchasePlan`.
+        RecommendedPurchasePlan = "getRecommendedPurchasePlan",
+        /// `purchasePlan`.
+        PurchasePlan = "purchasePlan",
+        /// `updatePartnerOrg`.
+        UpdatePartnerOrg = "updatePartnerOrg",
+    }
+}
+
 impl Vendor for Archera {
+    fn operations(&self) -> &'static [&'static str] {
+        ArcheraOp::IDS
+    }
+
     fn creates(&self, op: &Operation) -> bool {
-        op.operation_id == "registerChildOrg"
+        ArcheraOp::of(op) == Some(ArcheraOp::RegisterChildOrg)
     }
 
     fn admin_action(&self, name: &str, body: &Value) -> Result<Value, String> {

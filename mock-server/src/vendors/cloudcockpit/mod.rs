@@ -88,7 +88,19 @@ impl CloudCockpit {
     }
 }
 
+crate::operations! {
+    /// CloudCockpit's operations, as the spec names them.
+    pub enum CloudCockpitOp {
+        /// `GET /v1/Customers/relationship-acceptance`.
+        RelationshipAcceptance = "getCustomerRelationshipAcceptance",
+    }
+}
+
 impl Vendor for CloudCockpit {
+    fn operations(&self) -> &'static [&'static str] {
+        CloudCockpitOp::IDS
+    }
+
     fn id(&self) -> VendorId {
         VendorId::Cloudcockpit
     }
@@ -119,7 +131,37 @@ impl Vendor for CloudCockpit {
 
     fn handle(
         &self,
-        _op: &Operation,
+        op: &Operation,
+        request: &ValidatedRequest,
+        caller: &Principal,
+        cx: &Context<'_>,
+    ) -> Reply {
+        match CloudCockpitOp::of(op) {
+            Some(CloudCockpitOp::RelationshipAcceptance) => {
+                self.relationship_acceptance(request, caller, cx)
+            }
+            // The start-up check refuses a spec with an operation no variant names.
+            None => CloudCockpitError::from_rejection(
+                &Rejection::Internal(format!("operation {} has no handler", op.operation_id)),
+                cx.headers,
+            )
+            .reply(cx, self.echo_correlation()),
+        }
+    }
+
+    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
+        CloudCockpitError::from_rejection(rejection, cx.headers).reply(cx, self.echo_correlation())
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        &self.state
+    }
+}
+
+impl CloudCockpit {
+    /// The one operation: the acceptance link for a provider instance and reseller.
+    fn relationship_acceptance(
+        &self,
         request: &ValidatedRequest,
         caller: &Principal,
         cx: &Context<'_>,
@@ -155,13 +197,5 @@ impl Vendor for CloudCockpit {
             Ok(link) => Reply::json(StatusCode::OK, json!(link)),
             Err(error) => error.reply(cx, self.echo_correlation()),
         }
-    }
-
-    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
-        CloudCockpitError::from_rejection(rejection, cx.headers).reply(cx, self.echo_correlation())
-    }
-
-    fn state(&self) -> &dyn StateStore {
-        &self.state
     }
 }

@@ -35,6 +35,18 @@ crate::mutants! {
     }
 }
 
+crate::operations! {
+    /// Confluent's operations, as the spec names them.
+    pub enum ConfluentOp {
+        /// `POST /partner/v2/signup`.
+        Signup = "signup",
+        /// `POST /partner/v2/signup/activate`.
+        ActivateSignup = "activateSignup",
+        /// `POST /partner/v2/signup/link`.
+        Link = "signupPartnerV2Link",
+    }
+}
+
 /// Confluent's configuration: credentials and the seeded world.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,7 +109,11 @@ impl Confluent {
 impl Vendor for Confluent {
     fn creates(&self, op: &Operation) -> bool {
         // Activation adds a user to an existing organisation; it stores nothing new.
-        op.operation_id != "activateSignup"
+        ConfluentOp::of(op) != Some(ConfluentOp::ActivateSignup)
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        ConfluentOp::IDS
     }
 
     fn id(&self) -> VendorId {
@@ -144,12 +160,14 @@ impl Vendor for Confluent {
         };
         // One lock for the whole operation: checks and changes are atomic under concurrency.
         let mut state = self.state.lock();
-        let outcome = match op.operation_id.as_str() {
-            "signup" => rules.signup(&mut state, &body, dry_run),
-            "activateSignup" => rules.activate(&mut state, &body),
-            "signupPartnerV2Link" => rules.link(&mut state, &body, dry_run),
-            other => Err(ConfluentError::internal(format!(
-                "operation {other} is not modelled"
+        let outcome = match ConfluentOp::of(op) {
+            Some(ConfluentOp::Signup) => rules.signup(&mut state, &body, dry_run),
+            Some(ConfluentOp::ActivateSignup) => rules.activate(&mut state, &body),
+            Some(ConfluentOp::Link) => rules.link(&mut state, &body, dry_run),
+            // The start-up check refuses a spec with an operation no variant names.
+            None => Err(ConfluentError::internal(format!(
+                "operation {} has no handler",
+                op.operation_id
             ))),
         };
         drop(state);

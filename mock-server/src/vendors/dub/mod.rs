@@ -203,7 +203,33 @@ impl Dub {
     }
 }
 
+crate::operations! {
+    /// Dub's partner operations, as the spec names them.
+    pub enum DubOp {
+        /// `createPartner`.
+        CreatePartner = "createPartner",
+        /// `listPartners`.
+        ListPartners = "listPartners",
+        /// `retrievePartnerLinks`.
+        RetrievePartnerLinks = "retrievePartnerLinks",
+        /// `retrievePartnerAnalytics`.
+        RetrievePartnerAnalytics = "retrievePartnerAnalytics",
+        /// `banPartner`.
+        BanPartner = "banPartner",
+        /// `deactivatePartner`.
+        DeactivatePartner = "deactivatePartner",
+        /// `createPartnerLink`.
+        CreatePartnerLink = "createPartnerLink",
+        /// `upsertPartnerLink`.
+        UpsertPartnerLink = "upsertPartnerLink",
+    }
+}
+
 impl Vendor for Dub {
+    fn operations(&self) -> &'static [&'static str] {
+        DubOp::IDS
+    }
+
     fn id(&self) -> VendorId {
         VendorId::Dub
     }
@@ -227,13 +253,17 @@ impl Vendor for Dub {
 
     fn authorize(&self, op: &Operation, caller: &Principal) -> Result<(), Rejection> {
         // The plan gate runs in Dub's auth wrapper after the limiter, before the body is read.
-        let plans: &[&str] = match op.operation_id.as_str() {
-            "createPartner" | "createPartnerLink" | "listPartners" => &PARTNER_PLANS,
-            "retrievePartnerLinks"
-            | "retrievePartnerAnalytics"
-            | "banPartner"
-            | "deactivatePartner" => &ADVANCED_PLANS,
-            _ => &[],
+        let plans: &[&str] = match DubOp::of(op) {
+            Some(DubOp::CreatePartner | DubOp::CreatePartnerLink | DubOp::ListPartners) => {
+                &PARTNER_PLANS
+            }
+            Some(
+                DubOp::RetrievePartnerLinks
+                | DubOp::RetrievePartnerAnalytics
+                | DubOp::BanPartner
+                | DubOp::DeactivatePartner,
+            ) => &ADVANCED_PLANS,
+            Some(DubOp::UpsertPartnerLink) | None => &[],
         };
         let plan = self
             .workspace_of(&caller.credential)
@@ -251,8 +281,8 @@ impl Vendor for Dub {
         // The upsert creates when no link matches (and answers 200 either way); ban and
         // deactivate only change what exists.
         matches!(
-            op.operation_id.as_str(),
-            "createPartner" | "createPartnerLink" | "upsertPartnerLink"
+            DubOp::of(op),
+            Some(DubOp::CreatePartner | DubOp::CreatePartnerLink | DubOp::UpsertPartnerLink)
         )
     }
 
@@ -292,11 +322,12 @@ impl Vendor for Dub {
         };
         let body = request.body.clone().unwrap_or_default();
         let query = |name: &str| request.query.get(name).and_then(serde_json::Value::as_str);
-        let outcome = match op.operation_id.as_str() {
-            "createPartner" => rules
+        let kind = DubOp::of(op);
+        let outcome = match kind {
+            Some(DubOp::CreatePartner) => rules
                 .create_partner(&mut state, &body)
                 .map(|v| (StatusCode::CREATED, v)),
-            "listPartners" => rules.default_program().map(|program| {
+            Some(DubOp::ListPartners) => rules.default_program().map(|program| {
                 let number = |name: &str, default: usize| {
                     request
                         .query
@@ -318,13 +349,13 @@ impl Vendor for Dub {
                 };
                 (StatusCode::OK, partners::list(&state, &program.id, &q))
             }),
-            "retrievePartnerLinks" => rules.default_program().and_then(|program| {
+            Some(DubOp::RetrievePartnerLinks) => rules.default_program().and_then(|program| {
                 let who = partners::PartnerRef::from_fields(query);
                 let e =
                     partners::find_enrollment(&state, &program.id, who, partners::Missing::Links)?;
                 Ok((StatusCode::OK, partners::links(&state, &e)))
             }),
-            "retrievePartnerAnalytics" => rules.default_program().and_then(|program| {
+            Some(DubOp::RetrievePartnerAnalytics) => rules.default_program().and_then(|program| {
                 let who = partners::PartnerRef::from_fields(query);
                 let period =
                     analytics::period(query("interval"), query("start"), query("end"), cx.now)?;
@@ -342,24 +373,30 @@ impl Vendor for Dub {
                 };
                 Ok((StatusCode::OK, answer))
             }),
-            "banPartner" | "deactivatePartner" => rules.default_program().and_then(|program| {
-                let field = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
-                let who = partners::PartnerRef::from_fields(field);
-                let e =
-                    partners::find_enrollment(&state, &program.id, who, partners::Missing::Status)?;
-                let answer = if op.operation_id == "banPartner" {
-                    partners::ban(
-                        &mut state,
-                        &e,
-                        field("reason").unwrap_or_default(),
-                        &rules.now,
-                    )
-                } else {
-                    partners::deactivate(&mut state, &e, &rules.now)
-                };
-                answer.map(|v| (StatusCode::OK, v))
-            }),
-            "createPartnerLink" => rules.create_link(&mut state, &body).map(|v| {
+            Some(DubOp::BanPartner | DubOp::DeactivatePartner) => {
+                rules.default_program().and_then(|program| {
+                    let field = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
+                    let who = partners::PartnerRef::from_fields(field);
+                    let e = partners::find_enrollment(
+                        &state,
+                        &program.id,
+                        who,
+                        partners::Missing::Status,
+                    )?;
+                    let answer = if kind == Some(DubOp::BanPartner) {
+                        partners::ban(
+                            &mut state,
+                            &e,
+                            field("reason").unwrap_or_default(),
+                            &rules.now,
+                        )
+                    } else {
+                        partners::deactivate(&mut state, &e, &rules.now)
+                    };
+                    answer.map(|v| (StatusCode::OK, v))
+                })
+            }
+            Some(DubOp::CreatePartnerLink) => rules.create_link(&mut state, &body).map(|v| {
                 let status = if self.world.mutant(DubMutant::LinkCreated200) {
                     StatusCode::OK
                 } else {
@@ -367,19 +404,20 @@ impl Vendor for Dub {
                 };
                 (status, v)
             }),
-            "upsertPartnerLink" => rules
+            Some(DubOp::UpsertPartnerLink) => rules
                 .upsert_link(&mut state, &body)
                 .map(|v| (StatusCode::OK, v)),
-            _ => Err(DubError::internal()),
+            // The start-up check refuses a spec with an operation no variant names.
+            None => Err(DubError::internal()),
         };
         match outcome {
             Ok((status, mut body)) => {
-                if op.operation_id == "createPartnerLink"
+                if kind == Some(DubOp::CreatePartnerLink)
                     && self.world.mutant(DubMutant::ShortLinkDropped)
                 {
                     body.as_object_mut().map(|link| link.remove("shortLink"));
                 }
-                if op.operation_id == "createPartner"
+                if kind == Some(DubOp::CreatePartner)
                     && self.world.mutant(DubMutant::PartnerStatusWrongEnum)
                 {
                     body["status"] = serde_json::json!("active");

@@ -264,15 +264,19 @@ fn matches(state: &DubState, partner: &Partner, e: &Enrollment, q: &ListQuery<'_
 pub fn list(state: &DubState, program_id: &str, q: &ListQuery<'_>) -> Value {
     let sort_by = q.sort_by.unwrap_or("totalSaleAmount");
     let descending = q.sort_order != Some("asc");
-    let mut rows: Vec<(Option<f64>, &Enrollment, &Partner)> = state
+    // Each row carries its enrolment's position, the order enrolments were made in: the last
+    // tie-break, so enrolments made in the same millisecond list in the order they were made
+    // (an id order would list them differently from two fakes that ran at different speeds).
+    let mut rows: Vec<(Option<f64>, &Enrollment, &Partner, usize)> = state
         .enrollments_in(program_id)
-        .filter_map(|e| state.partner(&e.partner_id).map(|p| (e, p)))
-        .filter(|(e, p)| matches(state, p, e, q))
-        .map(|(e, p)| (sort_key(sort_by, &totals(state, e)), e, p))
+        .enumerate()
+        .filter_map(|(n, e)| state.partner(&e.partner_id).map(|p| (e, p, n)))
+        .filter(|(e, p, _)| matches(state, p, e, q))
+        .map(|(e, p, n)| (sort_key(sort_by, &totals(state, e)), e, p, n))
         .collect();
-    let tie = |a: &(Option<f64>, &Enrollment, &Partner),
-               b: &(Option<f64>, &Enrollment, &Partner)| {
-        (&a.1.created_at, &a.2.id).cmp(&(&b.1.created_at, &b.2.id))
+    let tie = |a: &(Option<f64>, &Enrollment, &Partner, usize),
+               b: &(Option<f64>, &Enrollment, &Partner, usize)| {
+        (&a.1.created_at, a.3).cmp(&(&b.1.created_at, b.3))
     };
     rows.sort_by(|a, b| {
         let by_key = match (a.0, b.0) {
@@ -296,7 +300,7 @@ pub fn list(state: &DubState, program_id: &str, q: &ListQuery<'_>) -> Value {
         .into_iter()
         .skip(skip)
         .take(size)
-        .map(|(_, e, p)| enrolled_json(state, p, e))
+        .map(|(_, e, p, _)| enrolled_json(state, p, e))
         .collect();
     Value::Array(page)
 }

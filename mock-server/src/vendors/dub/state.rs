@@ -103,8 +103,10 @@ pub struct DubState {
     /// Recorded events by link id, oldest first.
     events: BTreeMap<String, Vec<Event>>,
     by_email: BTreeMap<String, String>,
-    /// Link ids by owner (partner, program): a partner's links for listings and analytics.
-    by_owner: BTreeMap<(String, String), BTreeSet<String>>,
+    /// Link ids by owner (partner, program), in the order they were made: a partner's links
+    /// for listings and analytics, whose ties (links made in the same millisecond) keep that
+    /// order.
+    by_owner: BTreeMap<(String, String), Vec<String>>,
     by_short_link: BTreeMap<(String, String), String>,
     by_external_id: BTreeMap<(String, String), String>,
     /// Link ids per (workspace, program, URL), in id order: what the upsert looks for. Every
@@ -195,8 +197,11 @@ impl DubState {
             if let Some(ids) = self.by_target.get_mut(&target) {
                 ids.remove(&id);
             }
-            if let Some(ids) = self.by_owner.get_mut(&owner_key(&old)) {
-                ids.remove(&id);
+            // A link replaced under the same owner keeps its place in the owner's order.
+            if owner_key(&old) != owner_key(&link)
+                && let Some(ids) = self.by_owner.get_mut(&owner_key(&old))
+            {
+                ids.retain(|known| *known != id);
             }
             let partner = old.partner_id.unwrap_or_default();
             if let Some(ids) = self.by_partner_target.get_mut(&(partner, target)) {
@@ -223,10 +228,10 @@ impl DubState {
             .entry((link.partner_id.clone().unwrap_or_default(), target))
             .or_default()
             .insert(id.clone());
-        self.by_owner
-            .entry(owner_key(&link))
-            .or_default()
-            .insert(id.clone());
+        let owned = self.by_owner.entry(owner_key(&link)).or_default();
+        if !owned.contains(&id) {
+            owned.push(id.clone());
+        }
         self.links.insert(id, link);
     }
 
@@ -312,7 +317,9 @@ impl DubState {
         true
     }
 
-    /// The links of `partner_id` in `program_id`, oldest first (ties by id).
+    /// The links of `partner_id` in `program_id`, oldest first; links made in the same
+    /// millisecond keep the order they were made in (the owner index holds them in that order),
+    /// so two fakes given the same requests list them alike however fast they ran.
     pub fn links_of(&self, partner_id: &str, program_id: &str) -> Vec<&Link> {
         let mut links: Vec<&Link> = self
             .by_owner
@@ -321,7 +328,7 @@ impl DubState {
             .flatten()
             .filter_map(|id| self.links.get(id))
             .collect();
-        links.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+        links.sort_by(|a, b| a.created_at.cmp(&b.created_at));
         links
     }
 
@@ -423,4 +430,43 @@ fn external_key(link: &Link) -> Option<(String, String)> {
         .as_ref()
         .filter(|e| !e.is_empty())
         .map(|e| (link.workspace_id.clone(), e.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(id: &str, at: &str) -> Link {
+        Link {
+            id: id.into(),
+            key: id.into(),
+            partner_id: Some("pn_1".into()),
+            program_id: Some("prog_1".into()),
+            created_at: at.into(),
+            ..Link::default()
+        }
+    }
+
+    fn ids(state: &DubState) -> Vec<&str> {
+        state
+            .links_of("pn_1", "prog_1")
+            .into_iter()
+            .map(|l| l.id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn links_made_in_the_same_millisecond_list_in_the_order_they_were_made() {
+        let at = "2026-12-01T00:00:00.000Z";
+        let mut state = DubState::default();
+        state.insert_link("link_z".into(), link("link_z", at));
+        state.insert_link("link_a".into(), link("link_a", at));
+        state.insert_link("link_m".into(), link("link_m", "2026-11-30T00:00:00.000Z"));
+        assert_eq!(ids(&state), ["link_m", "link_z", "link_a"]);
+        // Replacing a link (an upsert's update) keeps its place.
+        let mut changed = link("link_z", at);
+        changed.url = "https://example.com/changed".into();
+        state.insert_link("link_z".into(), changed);
+        assert_eq!(ids(&state), ["link_m", "link_z", "link_a"]);
+    }
 }

@@ -168,7 +168,25 @@ impl Enhance {
     }
 }
 
+crate::operations! {
+    /// Enhance's operations, as the spec names them.
+    pub enum EnhanceOp {
+        /// `GET /orgs/{org_id}/customers`.
+        ListCustomers = "getOrgCustomers",
+        /// `POST /orgs/{org_id}/customers`.
+        CreateCustomer = "createCustomer",
+        /// `GET /orgs/{org_id}/customers/{customer_org_id}/subscriptions`.
+        ListSubscriptions = "getCustomerSubscriptions",
+        /// `POST /orgs/{org_id}/customers/{customer_org_id}/subscriptions`.
+        CreateSubscription = "createCustomerSubscription",
+    }
+}
+
 impl Vendor for Enhance {
+    fn operations(&self) -> &'static [&'static str] {
+        EnhanceOp::IDS
+    }
+
     fn id(&self) -> VendorId {
         VendorId::Enhance
     }
@@ -230,21 +248,23 @@ impl Vendor for Enhance {
         // One lock for the whole request: checks and changes happen atomically, so parallel
         // requests never both pass a check that only one of them may pass.
         let mut state = self.state.lock();
-        let outcome = match op.operation_id.as_str() {
-            "getOrgCustomers" => rules
+        let outcome = match EnhanceOp::of(op) {
+            Some(EnhanceOp::ListCustomers) => rules
                 .list_customers(&state, org_id, &request.query)
                 .map(|v| (StatusCode::OK, v)),
-            "createCustomer" => rules
+            Some(EnhanceOp::CreateCustomer) => rules
                 .create_customer(&mut state, org_id, &body)
                 .map(|v| (StatusCode::CREATED, v)),
-            "getCustomerSubscriptions" => rules
+            Some(EnhanceOp::ListSubscriptions) => rules
                 .list_subscriptions(&state, org_id, customer_id, &request.query)
                 .map(|v| (StatusCode::OK, v)),
-            "createCustomerSubscription" => rules
+            Some(EnhanceOp::CreateSubscription) => rules
                 .create_subscription(&mut state, org_id, customer_id, &body)
                 .map(|v| (StatusCode::CREATED, v)),
-            other => Err(EnhanceError::from_rejection(&Rejection::Internal(format!(
-                "no rules for {other}"
+            // The start-up check refuses a spec with an operation no variant names.
+            None => Err(EnhanceError::from_rejection(&Rejection::Internal(format!(
+                "no rules for {}",
+                op.operation_id
             )))),
         };
         match outcome {
