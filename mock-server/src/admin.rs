@@ -52,7 +52,9 @@ pub enum AdminError {
     #[error("the state could not be written: {0}")]
     Persist(String),
     /// The client is not on loopback and remote admin is off.
-    #[error("the admin API only answers loopback clients (set admin_remote: true to change that)")]
+    #[error(
+        "the admin API only answers loopback clients and callers sending the admin token (--admin-token)"
+    )]
     NotLoopback,
     /// No admin route has this path.
     #[error("no admin route {0} (GET /__understudy/openapi.json lists them)")]
@@ -212,8 +214,47 @@ pub fn reset(app: &App, vendor: Option<VendorId>) {
     app.limiter.forget(vendor);
 }
 
+/// Who may call the admin API besides loopback clients.
+#[derive(Clone, Debug, Default)]
+pub struct AdminAccess {
+    /// Every client (`admin_remote: true`).
+    pub remote: bool,
+    /// Clients sending this token as `Authorization: Bearer TOKEN`.
+    pub token: Option<String>,
+}
+
+impl AdminAccess {
+    /// Whether a request from `peer` (unknown for an in-process router) with `headers` may call
+    /// the admin API. On a dual-stack listener (`--bind ::`) an IPv4 client arrives as
+    /// `::ffff:127.0.0.1`, which is loopback once put in canonical form.
+    fn admits(&self, peer: Option<std::net::IpAddr>, headers: &axum::http::HeaderMap) -> bool {
+        if self.remote || peer.is_none_or(|ip| ip.to_canonical().is_loopback()) {
+            return true;
+        }
+        let Some(token) = &self.token else {
+            return false;
+        };
+        crate::vendors::bearer(headers)
+            .ok()
+            .flatten()
+            .is_some_and(|sent| constant_time_eq(sent.as_bytes(), token.as_bytes()))
+    }
+}
+
+/// Compares without stopping at the first difference, so the time taken says nothing about how
+/// much of a guessed token was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `GET /__understudy/health`: answered to every client, for container health checks and
+/// orchestrators' probes (which never come from loopback).
+async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
 /// The admin router, to be merged at the root of the fake's router.
-pub fn router(app: Arc<App>, allow_remote: bool) -> Router {
+pub fn router(app: Arc<App>, access: AdminAccess) -> Router {
     let routes = Router::new()
         .route("/openapi.json", get(openapi))
         .route("/reset", post(reset_all))
@@ -240,9 +281,11 @@ pub fn router(app: Arc<App>, allow_remote: bool) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn(move |request: Request, next: Next| {
-            loopback_only(allow_remote, request, next)
+            loopback_only(access.clone(), request, next)
         }));
-    Router::new().nest(PREFIX, routes)
+    Router::new()
+        .route(&format!("{PREFIX}/health"), get(health))
+        .nest(PREFIX, routes)
 }
 
 async fn not_found(request: Request) -> AdminError {
@@ -266,15 +309,12 @@ fn original_path(request: &Request) -> String {
         .collect()
 }
 
-async fn loopback_only(allow_remote: bool, request: Request, next: Next) -> Response {
+async fn loopback_only(access: AdminAccess, request: Request, next: Next) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    // Without connection info (an in-process router) there is no remote peer to refuse. On a
-    // dual-stack listener (`--bind ::`) an IPv4 client arrives as `::ffff:127.0.0.1`, which
-    // is loopback once put in canonical form.
-    if allow_remote || peer.is_none_or(|ip| ip.to_canonical().is_loopback()) {
+    if access.admits(peer, request.headers()) {
         next.run(request).await
     } else {
         AdminError::NotLoopback.into_response()

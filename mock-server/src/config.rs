@@ -63,6 +63,11 @@ pub struct Config {
     /// Whether the admin API answers clients that are not on loopback.
     #[serde(default)]
     pub admin_remote: bool,
+    /// A token that admits admin calls from clients that are not on loopback when they send it
+    /// as `Authorization: Bearer TOKEN` (`--admin-token`, `UNDERSTUDY_ADMIN_TOKEN`). Without
+    /// it (and without `admin_remote`) remote admin calls are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_token: Option<String>,
     /// Fault and latency injection rules in force from the start.
     #[serde(default)]
     pub faults: Vec<FaultRule>,

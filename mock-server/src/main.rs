@@ -77,8 +77,19 @@ enum Command {
         /// `understudy replay DIR`).
         #[arg(long, conflicts_with_all = ["vendor", "state_file", "seed_state"])]
         replay: Option<PathBuf>,
+        /// Admit admin API calls from clients that are not on loopback when they send this
+        /// token as `Authorization: Bearer TOKEN` (a container's mapped port never sees one).
+        #[arg(long, env = "UNDERSTUDY_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
         #[command(flatten)]
         connections: ConnectionFlags,
+    },
+    /// Exit 0 when a running fake answers its health endpoint (for a container's HEALTHCHECK,
+    /// where no curl exists).
+    Health {
+        /// The fake's port on 127.0.0.1.
+        #[arg(long, default_value_t = DEFAULT_PORT, env = "UNDERSTUDY_PORT")]
+        port: u16,
     },
     /// Record: a loopback proxy that forwards to the upstream and writes each exchange,
     /// redacted and checked against the spec, to a HAR fixture.
@@ -322,10 +333,14 @@ async fn main() -> anyhow::Result<()> {
             durable,
             seed_state,
             replay: None,
+            admin_token,
             connections,
         } => {
             let mut config = load_config(config.as_ref())?;
             connections.apply(&mut config.connections);
+            if admin_token.is_some() {
+                config.admin_token = admin_token;
+            }
             let persistence = match (state_file, seed_state) {
                 (Some(path), _) => Persistence::StateFile {
                     path,
@@ -435,6 +450,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Fixtures { command } => fixtures_command(command).await?,
         Command::DefaultConfig => print!("{DEFAULT_CONFIG}"),
+        Command::Health { port } => understudy::server::probe_health(loopback(port))?,
         Command::Specs { specs } => {
             let set = match specs {
                 Some(dir) => SpecSet::from_dir(&dir)?,

@@ -359,8 +359,13 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
             addr: options.addr,
             source,
         })?;
-    let routes = router(app.clone(), options.mount)
-        .merge(admin::router(app.clone(), options.config.admin_remote));
+    let routes = router(app.clone(), options.mount).merge(admin::router(
+        app.clone(),
+        admin::AdminAccess {
+            remote: options.config.admin_remote,
+            token: options.config.admin_token.clone(),
+        },
+    ));
     let server = Background::serve_with(listener, routes, &options.config.connections).map_err(
         |source| StartError::Bind {
             addr: options.addr,
@@ -381,6 +386,54 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
         state_file,
         writer,
     })
+}
+
+/// Why a health probe failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HealthError {
+    /// The fake could not be reached.
+    #[error("{addr}: {source}")]
+    Unreachable {
+        /// Where it was looked for.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// It answered, but not `200`.
+    #[error("{addr}: the health endpoint answered {status:?}")]
+    Unhealthy {
+        /// Where it was asked.
+        addr: SocketAddr,
+        /// The status line it sent.
+        status: String,
+    },
+}
+
+/// Asks the fake at `addr` for `GET /__understudy/health` over plain TCP (no HTTP client, so
+/// the probe works in an image that holds nothing but the binary), with a 2 s timeout.
+pub fn probe_health(addr: SocketAddr) -> Result<(), HealthError> {
+    use std::io::{Read, Write};
+    let unreachable = |source| HealthError::Unreachable { addr, source };
+    let timeout = std::time::Duration::from_secs(2);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout).map_err(unreachable)?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(unreachable)?;
+    write!(
+        stream,
+        "GET {}/health HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n",
+        admin::PREFIX
+    )
+    .map_err(unreachable)?;
+    let mut head = [0u8; 32];
+    let read = stream.read(&mut head).map_err(unreachable)?;
+    let line = String::from_utf8_lossy(&head[..read]);
+    let status = line.lines().next().unwrap_or_default().to_string();
+    if status.starts_with("HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(HealthError::Unhealthy { addr, status })
+    }
 }
 
 /// A future that resolves on SIGINT or SIGTERM. The handlers are installed when this function

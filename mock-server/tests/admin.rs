@@ -73,6 +73,7 @@ async fn openapi_document_is_served_and_every_route_answers_as_documented() {
     let doc = document();
     let calls: Vec<(Method, &str, &str, Option<Value>)> = vec![
         (Method::GET, "/openapi.json", "/openapi.json", None),
+        (Method::GET, "/health", "/health", None),
         (Method::GET, "/state", "/state", None),
         (
             Method::GET,
@@ -417,7 +418,7 @@ async fn only_loopback_clients_reach_the_admin_api_by_default() {
         request.extensions_mut().insert(ConnectInfo(peer));
         request
     };
-    let closed = understudy::admin::router(app.clone(), false);
+    let closed = understudy::admin::router(app.clone(), Default::default());
     let status = |r: axum::response::Response| r.status().as_u16();
     assert_eq!(
         status(closed.clone().oneshot(from("127.0.0.1")).await.unwrap()),
@@ -431,7 +432,13 @@ async fn only_loopback_clients_reach_the_admin_api_by_default() {
         status(closed.oneshot(from("192.0.2.7")).await.unwrap()),
         403
     );
-    let open = understudy::admin::router(app, true);
+    let open = understudy::admin::router(
+        app,
+        understudy::admin::AdminAccess {
+            remote: true,
+            token: None,
+        },
+    );
     assert_eq!(status(open.oneshot(from("192.0.2.7")).await.unwrap()), 200);
 }
 
@@ -442,6 +449,57 @@ fn non_loopback_address() -> Option<std::net::IpAddr> {
     socket.connect("192.0.2.1:9").ok()?;
     let ip = socket.local_addr().ok()?.ip();
     (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[tokio::test]
+async fn a_remote_admin_call_is_admitted_only_with_the_admin_token() {
+    let Some(ip) = non_loopback_address() else {
+        eprintln!("skipped: this machine has no non-loopback address to listen on");
+        return;
+    };
+    let mut options = understudy::server::Options {
+        addr: std::net::SocketAddr::new(ip, 0),
+        ..Default::default()
+    };
+    options.config.admin_token = Some("s3cret-admin-token".into());
+    let running = understudy::server::start(options).await.unwrap();
+    let client = reqwest::Client::new();
+    let clock = format!("{}/__understudy/clock", running.url());
+    let call = |token: Option<&str>| {
+        let mut request = client.get(&clock);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(call(None).await.unwrap().status(), 403, "no token");
+    assert_eq!(
+        call(Some("s3cret-admin-tokeX")).await.unwrap().status(),
+        403,
+        "a wrong token"
+    );
+    assert_eq!(
+        call(Some("s3cret")).await.unwrap().status(),
+        403,
+        "a prefix of it"
+    );
+    assert_eq!(
+        call(Some("s3cret-admin-token")).await.unwrap().status(),
+        200,
+        "the token"
+    );
+    // The health endpoint answers remote probes without the token.
+    let health = client
+        .get(format!("{}/__understudy/health", running.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(
+        health.json::<Value>().await.unwrap(),
+        json!({"status": "ok"})
+    );
+    running.stop().await.unwrap();
 }
 
 #[tokio::test]
