@@ -14,6 +14,7 @@ state from earlier runs, including runs of scripts/dub_sdk_test.py (SDK 0.18.0).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 import urllib.request
@@ -78,8 +79,14 @@ def expect_raises(error_cls, call, code: str):
 def admin(base: str, method: str, path: str, body=None):
     """One admin API call; returns the decoded JSON body (or None)."""
     data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    # A fake in a container sees the host as a remote client: it admits admin calls that carry
+    # the token it was started with.
+    token = os.environ.get("UNDERSTUDY_ADMIN_TOKEN")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(f"{base}/__understudy{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+                                 headers=headers)
     with urllib.request.urlopen(req, timeout=10) as res:
         text = res.read()
     return json.loads(text) if text else None
