@@ -156,6 +156,14 @@ async fn refuse(
     let handler = &app.vendors[&vendor];
     let cx = context(&app, operation, &parts.headers);
     let mut reply = handler.reject(&rejection, &cx);
+    // The methods the path serves are the pipeline's knowledge, not the vendor's: every 405
+    // gets its `Allow` here, whatever envelope the vendor put around it.
+    if let Rejection::MethodNotAllowed { allowed } = &rejection
+        && reply.status == StatusCode::METHOD_NOT_ALLOWED
+    {
+        let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+        reply.set_header("Allow", allow.join(", "));
+    }
     handler.finish(&mut reply, &cx);
     if let Some(op) = operation.filter(|op| op.response_for(reply.status.as_u16()).is_some()) {
         reply = enforce(&app, handler.as_ref(), op, reply, &cx);

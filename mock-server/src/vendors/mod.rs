@@ -256,17 +256,3 @@ pub fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Rejection> {
         )),
     }
 }
-
-/// The `Allow` header value for a 405.
-pub fn allow_header(rejection: &Rejection) -> Option<String> {
-    match rejection {
-        Rejection::MethodNotAllowed { allowed } => Some(
-            allowed
-                .iter()
-                .map(|m| m.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        _ => None,
-    }
-}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::super::{Context, allow_header};
+use super::super::Context;
 use crate::clock::rfc3339;
 use crate::pipeline::{Rejection, Reply};
 use crate::spec::Place;
@@ -22,8 +22,6 @@ pub enum ArcheraError {
         kind: &'static str,
         /// The human message.
         message: String,
-        /// The `Allow` header for a 405.
-        allow: Option<String>,
     },
     /// A 422 request-schema failure: location (`json`, `query`) → field → messages.
     Unprocessable(BTreeMap<String, BTreeMap<String, Vec<String>>>),
@@ -35,7 +33,6 @@ impl ArcheraError {
             status,
             kind,
             message: message.into(),
-            allow: None,
         }
     }
 
@@ -91,7 +88,6 @@ impl ArcheraError {
                 status: StatusCode::METHOD_NOT_ALLOWED,
                 kind: "MethodNotAllowed",
                 message: "The method is not allowed for the requested URL.".into(),
-                allow: allow_header(rejection),
             },
             Rejection::UnsupportedMediaType(_)
             | Rejection::MalformedJson(_)
@@ -162,7 +158,6 @@ impl ArcheraError {
                 status,
                 kind,
                 message,
-                allow,
             } => {
                 let body = json!({
                     "message": message,
@@ -172,7 +167,7 @@ impl ArcheraError {
                     "timestamp": rfc3339(cx.now),
                     "type": kind,
                 });
-                Reply::json(status, body).with_optional_header("Allow", allow)
+                Reply::json(status, body)
             }
             ArcheraError::Unprocessable(errors) => Reply::json(
                 StatusCode::UNPROCESSABLE_ENTITY,

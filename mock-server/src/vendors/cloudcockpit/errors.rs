@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::super::{Context, allow_header};
+use super::super::Context;
 use crate::pipeline::{Rejection, Reply};
 use crate::spec::{Place, Violation};
 
@@ -20,7 +20,6 @@ pub struct CloudCockpitError {
     kind: &'static str,
     description: String,
     errors: Option<Vec<Value>>,
-    allow: Option<String>,
     challenge: Option<&'static str>,
 }
 
@@ -31,7 +30,6 @@ impl CloudCockpitError {
             kind,
             description: description.into(),
             errors: None,
-            allow: None,
             challenge: None,
         }
     }
@@ -85,15 +83,11 @@ impl CloudCockpitError {
             Rejection::UnknownCredentials => Self::unauthorized(true),
             Rejection::Forbidden(description) => Self::forbidden(description.clone()),
             Rejection::UnknownPath => Self::not_found("The requested resource does not exist."),
-            Rejection::MethodNotAllowed { .. } => {
-                let mut e = Self::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "MethodNotAllowed",
-                    "The method is not allowed on this resource.",
-                );
-                e.allow = allow_header(rejection);
-                e
-            }
+            Rejection::MethodNotAllowed { .. } => Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "MethodNotAllowed",
+                "The method is not allowed on this resource.",
+            ),
             Rejection::UnsupportedMediaType(_)
             | Rejection::MissingBody
             | Rejection::MalformedJson(_)
@@ -160,7 +154,7 @@ impl CloudCockpitError {
             "correlationId": correlation,
             "errors": self.errors,
         });
-        Reply::json(self.status, body).with_optional_header("Allow", self.allow)
+        Reply::json(self.status, body)
     }
 }
 

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::super::{Context, allow_header};
+use super::super::Context;
 use crate::pipeline::{Rejection, Reply};
 use crate::spec::Place;
 
@@ -135,13 +135,7 @@ impl ConfluentError {
             Rejection::UnknownCredentials => Self::unauthenticated("the access token is not valid"),
             Rejection::Forbidden(detail) => Self::forbidden(detail.clone()),
             Rejection::UnknownPath => Self::new(StatusCode::NOT_FOUND, "not_found", "Not Found", "no such resource"),
-            Rejection::MethodNotAllowed { .. } => {
-                let mut e = Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method Not Allowed", "this method is not supported on this resource");
-                if let Some(allow) = allow_header(rejection) {
-                    e.headers.push(("Allow".into(), allow));
-                }
-                e
-            }
+            Rejection::MethodNotAllowed { .. } => Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method Not Allowed", "this method is not supported on this resource"),
             Rejection::UnsupportedMediaType(ct) => Self::bad_request(format!("unsupported content type {ct}; send application/json")),
             Rejection::MissingBody => Self::bad_request("a JSON request body is required"),
             Rejection::MalformedJson(detail) => Self::bad_request(format!("the request body is not valid JSON: {detail}")),

@@ -3,7 +3,6 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use super::super::allow_header;
 use crate::pipeline::{Rejection, Reply};
 use crate::spec::Violation;
 
@@ -13,7 +12,6 @@ pub struct DubError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    allow: Option<String>,
 }
 
 impl DubError {
@@ -22,7 +20,6 @@ impl DubError {
             status,
             code,
             message: message.into(),
-            allow: None,
         }
     }
 
@@ -81,21 +78,22 @@ impl DubError {
             Rejection::UnknownCredentials => Self::unauthorized("Unauthorized: Invalid API key."),
             Rejection::Forbidden(message) => Self::forbidden(message.clone()),
             Rejection::UnknownPath => Self::not_found("The requested endpoint does not exist."),
-            Rejection::MethodNotAllowed { .. } => {
-                let mut e = Self::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "bad_request",
-                    "Method not allowed.",
-                );
-                e.allow = allow_header(rejection);
-                e
-            }
+            Rejection::MethodNotAllowed { .. } => Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "bad_request",
+                "Method not allowed.",
+            ),
             Rejection::UnsupportedMediaType(_)
             | Rejection::MissingBody
             | Rejection::MalformedJson(_) => Self::bad_request(INVALID_JSON),
             Rejection::BodyTooLarge => Self::bad_request(BODY_TOO_LARGE),
             Rejection::UnreadableBody(detail) => Self::bad_request(detail.clone()),
-            Rejection::Invalid(violations) => Self::unprocessable(zod_message(&violations[0])),
+            Rejection::Invalid(_) => Self::unprocessable(
+                rejection
+                    .first_violation()
+                    .map(zod_message)
+                    .unwrap_or_default(),
+            ),
             Rejection::Internal(_) => Self::internal(),
             Rejection::RateLimited => Self::for_status(StatusCode::TOO_MANY_REQUESTS),
             // Dub's answer when a workspace reaches a plan limit.
@@ -136,7 +134,7 @@ impl DubError {
     pub fn reply(self) -> Reply {
         // Dub answers a wrong method (Next.js route handlers) with an empty 405.
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
-            return Reply::empty(self.status).with_optional_header("Allow", self.allow);
+            return Reply::empty(self.status);
         }
         let doc_url = self.doc_url();
         Reply::json(

@@ -3,7 +3,6 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use super::super::allow_header;
 use crate::pipeline::{Rejection, Reply};
 
 /// One Enhance failure.
@@ -13,7 +12,6 @@ pub struct EnhanceError {
     code: &'static str,
     detail: Option<String>,
     message: String,
-    allow: Option<String>,
 }
 
 impl EnhanceError {
@@ -28,7 +26,6 @@ impl EnhanceError {
             code,
             detail,
             message: message.into(),
-            allow: None,
         }
     }
 
@@ -95,16 +92,12 @@ impl EnhanceError {
             | Rejection::UnknownCredentials => Self::invalid_session(),
             Rejection::Forbidden(message) => Self::insufficient_privileges(message.clone()),
             Rejection::UnknownPath => Self::not_found("route"),
-            Rejection::MethodNotAllowed { .. } => {
-                let mut e = Self::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "bad_request",
-                    None,
-                    "Method not allowed",
-                );
-                e.allow = allow_header(rejection);
-                e
-            }
+            Rejection::MethodNotAllowed { .. } => Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "bad_request",
+                None,
+                "Method not allowed",
+            ),
             Rejection::UnsupportedMediaType(ct) => {
                 Self::bad_request(None, format!("Unsupported content type {ct}"))
             }
@@ -114,10 +107,10 @@ impl EnhanceError {
             }
             Rejection::BodyTooLarge => Self::bad_request(None, "The request body is too large"),
             Rejection::UnreadableBody(detail) => Self::bad_request(None, detail.clone()),
-            Rejection::Invalid(violations) => {
-                let first = &violations[0];
-                Self::bad_request(Some(first.dotted_path()), first.message.clone())
-            }
+            Rejection::Invalid(_) => match rejection.first_violation() {
+                Some(first) => Self::bad_request(Some(first.dotted_path()), first.message.clone()),
+                None => Self::bad_request(None, "Invalid input"),
+            },
             Rejection::Internal(detail) => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "bad_request",
@@ -152,6 +145,6 @@ impl EnhanceError {
         if let Some(detail) = self.detail.filter(|d| !d.is_empty()) {
             body["detail"] = json!(detail);
         }
-        Reply::json(self.status, body).with_optional_header("Allow", self.allow)
+        Reply::json(self.status, body)
     }
 }
