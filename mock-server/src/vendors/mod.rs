@@ -52,6 +52,16 @@ pub fn fingerprint(credential: &str) -> String {
         .collect()
 }
 
+/// How a credential travels: a token in a header (`Authorization: Bearer`, `x-api-key`) or a
+/// session cookie.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialScheme {
+    /// A bearer token or API key header.
+    Token,
+    /// A session cookie.
+    Cookie,
+}
+
 /// What every stage knows about the request being answered.
 pub struct Context<'a> {
     /// The operation, when the path and method matched one.
@@ -132,6 +142,13 @@ pub trait Vendor: Send + Sync {
     /// body can carry, such as linking tokens), for resolving a fingerprint the durable log
     /// recorded.
     fn credentials(&self) -> Vec<&str>;
+
+    /// The first configured credential of `scheme`: what a redacted recording's placeholder of
+    /// that kind becomes when it is replayed against the fake (drift). `None` when the vendor
+    /// has no credential of that scheme.
+    fn primary_credential(&self, _scheme: CredentialScheme) -> Option<&str> {
+        None
+    }
 
     /// The configured caller whose credential has `fingerprint`, if one still does.
     fn principal(&self, fingerprint: &str) -> Option<Principal> {

@@ -18,7 +18,7 @@ pub use render::{AWS_FEATURES, AZURE_FEATURES};
 pub use rules::web_link;
 pub use state::ArcheraState;
 
-use super::{Context, Principal, StateStore, Store, Vendor, World};
+use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, World};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -411,6 +411,11 @@ impl Vendor for Archera {
 
     fn id(&self) -> VendorId {
         VendorId::Archera
+    }
+
+    fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
+        let first = self.config.api_keys.first().map(|k| k.key.as_str());
+        first.filter(|_| scheme == CredentialScheme::Token)
     }
 
     fn credentials(&self) -> Vec<&str> {

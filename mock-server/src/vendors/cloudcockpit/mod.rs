@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 pub use errors::CloudCockpitError;
 pub use state::{CloudCockpitState, Customer, Reseller, Tenant};
 
-use super::{Context, Principal, StateStore, Store, Vendor, World, bearer};
+use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, World, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -119,6 +119,11 @@ impl Vendor for CloudCockpit {
         Ok(Principal {
             credential: known.token.clone(),
         })
+    }
+
+    fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
+        let first = self.config.tokens.first().map(|t| t.token.as_str());
+        first.filter(|_| scheme == CredentialScheme::Token)
     }
 
     fn credentials(&self) -> Vec<&str> {

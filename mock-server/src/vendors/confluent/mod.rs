@@ -13,7 +13,7 @@ use serde_json::Value;
 pub use errors::ConfluentError;
 pub use state::{ConfluentState, Entitlement, LinkingToken, Organization, User};
 
-use super::{Context, Principal, StateStore, Store, Vendor, World, bearer};
+use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, World, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -118,6 +118,11 @@ impl Vendor for Confluent {
 
     fn id(&self) -> VendorId {
         VendorId::Confluent
+    }
+
+    fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
+        let first = self.config.tokens.first().map(|t| t.token.as_str());
+        first.filter(|_| scheme == CredentialScheme::Token)
     }
 
     fn credentials(&self) -> Vec<&str> {

@@ -17,7 +17,7 @@ pub use errors::{DubError, zod_message};
 pub use seed::{SeedError, SeedEvent, SeedLink, SeedPartner};
 pub use state::DubState;
 
-use super::{Context, Principal, StateStore, Store, Vendor, World, bearer};
+use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, World, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -241,6 +241,13 @@ impl Vendor for Dub {
         Ok(Principal {
             credential: token.to_string(),
         })
+    }
+
+    fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
+        let first = self.config.workspaces.iter().flat_map(|w| &w.tokens).next();
+        first
+            .filter(|_| scheme == CredentialScheme::Token)
+            .map(String::as_str)
     }
 
     fn credentials(&self) -> Vec<&str> {

@@ -18,7 +18,7 @@ pub use state::{
     UsedResource,
 };
 
-use super::{Context, Principal, StateStore, Store, Vendor, World, bearer};
+use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, World, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest, cookies};
 use crate::spec::Operation;
@@ -219,6 +219,13 @@ impl Vendor for Enhance {
                 credential: t.token.clone(),
             })
             .ok_or(Rejection::UnknownCredentials)
+    }
+
+    fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
+        match scheme {
+            CredentialScheme::Token => self.config.access_tokens.first().map(|t| t.token.as_str()),
+            CredentialScheme::Cookie => self.config.sessions.first().map(|s| s.id0.as_str()),
+        }
     }
 
     fn credentials(&self) -> Vec<&str> {
