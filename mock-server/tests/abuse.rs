@@ -4,9 +4,11 @@
 //! was after every rejection, never log a panic, and still answer at the end. Bounded: a few
 //! hundred requests, each with a timeout.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,44 +26,18 @@ struct Served {
 
 impl Served {
     fn start() -> Served {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
-            // Short body and header timeouts, so a body that never arrives is answered quickly.
-            .args([
-                "serve",
-                "--port",
-                "0",
-                "--body-timeout-ms",
-                "500",
-                "--header-timeout-ms",
-                "2000",
-            ])
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .env("RUST_BACKTRACE", "0")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the binary starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let url = loop {
-            let line = lines.next().expect("the binary logs its address").unwrap();
-            log.lock().unwrap().push(line.clone());
-            if let Some(at) = line.find("url=") {
-                break line[at + 4..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .to_string();
-            }
-        };
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Served { child, url, log }
+        // Short body and header timeouts, so a body that never arrives is answered quickly.
+        let spawned = common::binary::spawn(common::binary::serve_command(&[
+            "--body-timeout-ms",
+            "500",
+            "--header-timeout-ms",
+            "2000",
+        ]));
+        Served {
+            child: spawned.child,
+            url: spawned.url,
+            log: spawned.log,
+        }
     }
 
     fn addr(&self) -> String {

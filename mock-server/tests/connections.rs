@@ -7,8 +7,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::{Read, Write};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use common::Fake;
@@ -184,31 +184,14 @@ async fn idle_connections_beyond_the_limit_make_room_for_new_ones() {
 
 /// The binary under `ulimit -n LIMIT`, serving on an ephemeral port; and its base URL.
 fn serve_with_open_file_limit(limit: u32) -> (Child, String) {
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_understudy"))
-        .args(["serve", "--port", "0"])
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the binary logs its address before exiting")
-            .unwrap();
-        if let Some(at) = line.find("url=") {
-            let rest = &line[at + 4..];
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+        .args(["serve", "--port", "0"]);
+    let spawned = common::binary::spawn(command);
+    (spawned.child, spawned.url)
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! in the middle of its write loop always leaves a file that loads, nothing is served before
 //! the state is loaded, and in `--durable` mode every acknowledged write survives `kill -9`.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -10,30 +11,8 @@ use serde_json::{Value, json};
 
 /// The binary serving on an ephemeral loopback port, and its base URL.
 fn serve(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_understudy"))
-        .args(["serve", "--port", "0"])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the binary logs its address before exiting")
-            .unwrap();
-        if let Some(at) = line.find("url=") {
-            let rest = &line[at + 4..];
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
-    // Keep draining the log so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let spawned = common::binary::spawn(common::binary::serve_command(args));
+    (spawned.child, spawned.url)
 }
 
 fn create_partner(client: &reqwest::blocking::Client, url: &str, n: usize) -> u16 {

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
+
 use std::ops::Deref;
 
 use reqwest::{Client, Method, Response};
