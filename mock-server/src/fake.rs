@@ -53,10 +53,7 @@ pub struct FakeBuilder {
 impl Default for FakeBuilder {
     fn default() -> Self {
         FakeBuilder {
-            options: Options {
-                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-                ..Options::default()
-            },
+            options: Options::default(),
         }
     }
 }

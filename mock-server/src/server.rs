@@ -116,10 +116,12 @@ pub enum StopError {
     Persist(#[from] PersistError),
 }
 
+/// Loopback at a port the system picks: an embedder (a test) never collides with a running
+/// `understudy serve`, which asks for [`DEFAULT_PORT`] itself.
 impl Default for Options {
     fn default() -> Self {
         Options {
-            addr: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             mount: Mount::All,
             specs_dir: None,
             config: Config::default(),
