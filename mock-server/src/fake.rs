@@ -44,19 +44,12 @@ use crate::vendors::StateStore;
 
 /// How to start a [`Fake`]: every vendor under its prefix, the built-in default configuration,
 /// strict response checking, on `127.0.0.1` at a port the system picks.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 #[must_use = "a builder does nothing until `start` is awaited"]
 pub struct FakeBuilder {
     options: Options,
 }
 
-impl Default for FakeBuilder {
-    fn default() -> Self {
-        FakeBuilder {
-            options: Options::default(),
-        }
-    }
-}
 
 impl FakeBuilder {
     /// Serves only `vendor`, at the root, so a client's base URL is [`Fake::url`] itself.
