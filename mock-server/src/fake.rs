@@ -50,7 +50,6 @@ pub struct FakeBuilder {
     options: Options,
 }
 
-
 impl FakeBuilder {
     /// Serves only `vendor`, at the root, so a client's base URL is [`Fake::url`] itself.
     pub fn vendor(mut self, vendor: VendorId) -> Self {
