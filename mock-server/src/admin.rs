@@ -26,6 +26,7 @@ use crate::faults::FaultRule;
 use crate::journal::{Entry, Filter};
 use crate::pipeline::App;
 use crate::rate_limit::RateLimitConfig;
+use crate::spec::NotServed;
 use input::{AdminBytes, AdminJson, AdminQuery};
 
 /// The admin API's OpenAPI document (YAML), embedded.
@@ -45,6 +46,9 @@ pub enum AdminError {
     /// The vendor name is not one of the five.
     #[error("unknown vendor {0:?}")]
     UnknownVendor(String),
+    /// The vendor is one of the five, but this fake does not serve it (it serves one vendor).
+    #[error(transparent)]
+    NotServed(#[from] NotServed),
     /// The request body does not fit.
     #[error("{0}")]
     BadRequest(String),
@@ -72,7 +76,10 @@ pub enum AdminError {
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let (status, code) = match self {
-            AdminError::UnknownVendor(_) => (StatusCode::NOT_FOUND, "unknown_vendor"),
+            // A vendor the fake does not serve is, to a client, one that does not exist.
+            AdminError::UnknownVendor(_) | AdminError::NotServed(_) => {
+                (StatusCode::NOT_FOUND, "unknown_vendor")
+            }
             AdminError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AdminError::NotLoopback => (StatusCode::FORBIDDEN, "not_loopback"),
             AdminError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
@@ -321,9 +328,13 @@ async fn loopback_only(access: AdminAccess, request: Request, next: Next) -> Res
     }
 }
 
-fn vendor(name: &str) -> Result<VendorId, AdminError> {
-    name.parse()
-        .map_err(|_| AdminError::UnknownVendor(name.to_string()))
+/// The vendor a path names, when this fake serves it.
+fn vendor(app: &App, name: &str) -> Result<VendorId, AdminError> {
+    let vendor: VendorId = name
+        .parse()
+        .map_err(|_| AdminError::UnknownVendor(name.to_string()))?;
+    app.specs.try_vendor(vendor)?;
+    Ok(vendor)
 }
 
 async fn openapi() -> Response {
@@ -342,7 +353,7 @@ async fn reset_vendor(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, AdminError> {
-    let vendor = vendor(&name)?;
+    let vendor = vendor(&app, &name)?;
     changing(app, move |app| reset(app, Some(vendor))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -368,7 +379,7 @@ async fn get_vendor_state(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
 ) -> Result<Response, AdminError> {
-    let vendor = vendor(&name)?;
+    let vendor = vendor(&app, &name)?;
     Ok(streamed(move |out| {
         app.vendors[&vendor]
             .state()
@@ -382,7 +393,7 @@ async fn put_vendor_state(
     Path(name): Path<String>,
     AdminJson(state): AdminJson<Value>,
 ) -> Result<StatusCode, AdminError> {
-    let vendor = vendor(&name)?;
+    let vendor = vendor(&app, &name)?;
     changing(app, move |app| app.vendors[&vendor].state().import(state))
         .await?
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
@@ -395,7 +406,7 @@ async fn vendor_action(
     AdminJson(body): AdminJson<Option<Value>>,
 ) -> Result<Json<Value>, AdminError> {
     let body = body.unwrap_or(Value::Null);
-    let vendor = vendor(&name)?;
+    let vendor = vendor(&app, &name)?;
     changing(app, move |app| {
         app.vendors[&vendor].admin_action(&action, &body)
     })
@@ -413,13 +424,13 @@ async fn put_rate_limit(
     Path(name): Path<String>,
     AdminJson(config): AdminJson<Option<RateLimitConfig>>,
 ) -> Result<StatusCode, AdminError> {
-    let vendor = vendor(&name)?;
+    let vendor = vendor(&app, &name)?;
     if let Some(config) = &config {
         config.check().map_err(AdminError::BadRequest)?;
     }
     let documents_429 = app
         .specs
-        .vendor(vendor)
+        .try_vendor(vendor)?
         .operations
         .iter()
         .any(|op| op.response_for(429).is_some());
@@ -491,8 +502,15 @@ async fn advance_clock(
 async fn get_journal(
     State(app): State<Arc<App>>,
     AdminQuery(filter): AdminQuery<Filter>,
-) -> Json<Vec<Entry>> {
-    Json(app.journal.list(&filter))
+) -> Result<Json<Vec<Entry>>, AdminError> {
+    // Refused as a name that is no vendor at all is (the query does not fit), rather than
+    // answering an empty list that reads as "no traffic".
+    if let Some(vendor) = filter.vendor {
+        app.specs
+            .try_vendor(vendor)
+            .map_err(|e| AdminError::BadRequest(format!("the query does not fit: {e}")))?;
+    }
+    Ok(Json(app.journal.list(&filter)))
 }
 
 async fn delete_journal(State(app): State<Arc<App>>) -> StatusCode {

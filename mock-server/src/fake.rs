@@ -176,9 +176,10 @@ impl Fake {
         self.app.vendors[&vendor].state()
     }
 
-    /// `vendor`'s compiled spec, as the fake routes and validates by it.
-    pub fn spec(&self, vendor: VendorId) -> &VendorSpec {
-        self.app.specs.vendor(vendor)
+    /// `vendor`'s compiled spec, as the fake routes and validates by it; `None` for a vendor
+    /// it does not serve (a fake of one vendor compiles only that vendor's spec).
+    pub fn spec(&self, vendor: VendorId) -> Option<&VendorSpec> {
+        self.app.specs.get(vendor)
     }
 
     /// Imports `document`, all or nothing.
@@ -225,12 +226,17 @@ impl Fake {
         self.app.faults.clear();
     }
 
-    /// Sets `vendor`'s rate limit (`None` removes it) and forgets its usage.
+    /// Sets `vendor`'s rate limit (`None` removes it) and forgets its usage; refused for a
+    /// vendor the fake does not serve.
     pub fn set_rate_limit(
         &self,
         vendor: VendorId,
         limit: Option<RateLimitConfig>,
     ) -> Result<(), String> {
+        self.app
+            .specs
+            .try_vendor(vendor)
+            .map_err(|e| e.to_string())?;
         if let Some(limit) = &limit {
             limit.check()?;
         }

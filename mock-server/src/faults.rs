@@ -230,9 +230,10 @@ impl FaultRule {
     /// Whether the rule can ever apply: its operation exists, its status is one the operation
     /// (or one of the vendor's operations) documents, and its rate is a share. The admin API
     /// refuses a rule that fails this, and so does start-up for the configuration's rules.
+    /// A rule for a vendor the fake does not serve (its spec is not in `specs`) is refused too.
     pub fn check(&self, specs: &SpecSet) -> Result<(), String> {
-        let ops: Vec<_> = specs
-            .vendor(self.vendor)
+        let spec = specs.try_vendor(self.vendor).map_err(|e| e.to_string())?;
+        let ops: Vec<_> = spec
             .operations
             .iter()
             .filter(|op| {

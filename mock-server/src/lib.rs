@@ -3,7 +3,18 @@
 //!
 //! The vendors' OpenAPI documents in `specs/` drive everything generic: routing, request and
 //! response validation, documented statuses. Each vendor module adds only its state and its
-//! rules. Start it in-process with [`server::start`]; the `understudy` binary is a thin CLI over it.
+//! rules. Start it in-process with [`Fake`] (or [`server::start`]); the `understudy` binary is a
+//! thin CLI over it.
+//!
+//! # Features
+//! - `cli` (default): the `understudy` binary (clap, tracing-subscriber, mimalloc); implies
+//!   `record`.
+//! - `record` (default): the recording proxy ([`fixtures::record`]) and drift
+//!   ([`fixtures::drift`]), which call real vendors through reqwest and rustls.
+//!
+//! An embedder of the fake sets `default-features = false` and compiles neither; importing,
+//! linting and replaying fixtures stay available. A fake serving one vendor
+//! ([`FakeBuilder::vendor`]) compiles only that vendor's spec at start.
 
 pub mod admin;
 pub mod clock;

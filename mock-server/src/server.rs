@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::VendorId;
 use crate::admin;
 use crate::config::{Config, ConfigError};
 use crate::connections::{self, ConnectionLimits, LimitError};
@@ -132,29 +133,47 @@ impl Default for Options {
 }
 
 /// Builds the shared application state: specs compiled, vendors built.
+///
+/// Only the mounted vendors' specs are compiled (one vendor's at the root: that one alone), and
+/// everything that takes a vendor from outside (admin routes, fault rules, rate limits, the
+/// journal's filter, the durable log) treats the others as unknown. The configuration's rate
+/// limits and fault rules for vendors not served are left out: they could never apply, and one
+/// configuration file can serve several one-vendor fakes.
 pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
+    let served = served(options.mount);
     let specs = match &options.specs_dir {
-        Some(dir) => SpecSet::from_dir(dir)?,
-        None => SpecSet::embedded()?,
+        Some(dir) => SpecSet::from_dir_only(dir, served.iter().copied())?,
+        None => SpecSet::embedded_only(served.iter().copied())?,
     };
     // Compiled now, so a broken admin document stops the start instead of failing requests.
     admin::AdminContract::embedded()?;
-    for (vendor, limit) in options.config.active_rate_limits() {
-        limit
-            .check()
-            .map_err(|reason| StartError::RateLimit { vendor, reason })?;
+    let mut limits = options.config.active_rate_limits();
+    for (vendor, limit) in &limits {
+        limit.check().map_err(|reason| StartError::RateLimit {
+            vendor: *vendor,
+            reason,
+        })?;
     }
+    limits.retain(|vendor, _| served.contains(vendor));
     let world = World::new(options.config.seed);
     let vendors = build(&options.config, &world);
-    // The spec and the handlers cannot disagree: checked before anything is served.
+    // The spec and the handlers cannot disagree: checked, for every vendor served, before
+    // anything is.
     for (id, vendor) in &vendors {
-        crate::vendors::check_operations(specs.vendor(*id), vendor.operations())?;
+        if let Some(spec) = specs.get(*id) {
+            crate::vendors::check_operations(spec, vendor.operations())?;
+        }
     }
-    let limiter = Arc::new(
-        RateLimiter::new(options.config.active_rate_limits()).with_mutants(world.mutants.clone()),
-    );
+    let limiter = Arc::new(RateLimiter::new(limits).with_mutants(world.mutants.clone()));
     let specs = Arc::new(specs);
-    let faults = Arc::new(Faults::new(specs.clone(), options.config.faults.clone())?);
+    let rules = options
+        .config
+        .faults
+        .iter()
+        .filter(|rule| served.contains(&rule.vendor))
+        .cloned()
+        .collect();
+    let faults = Arc::new(Faults::new(specs.clone(), rules)?);
     Ok(Arc::new(App {
         specs,
         vendors,
@@ -167,6 +186,14 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         conforming: ConformingBodies::new(CONFORMING_BODIES),
         durable: std::sync::OnceLock::new(),
     }))
+}
+
+/// The vendors `mount` serves.
+fn served(mount: Mount) -> Vec<VendorId> {
+    match mount {
+        Mount::All => VendorId::ALL.to_vec(),
+        Mount::Root(vendor) => vec![vendor],
+    }
 }
 
 /// A router served in the background until [`Background::stop`]: the one way the fake, the

@@ -655,7 +655,7 @@ async fn child_orgs_lists_every_child_with_checklists_from_its_onboarding_state(
 #[tokio::test]
 async fn register_child_is_deprecated_in_the_spec_and_still_served() {
     let fake = Fake::start().await;
-    let spec = fake.spec(VendorId::Archera);
+    let spec = fake.spec(VendorId::Archera).expect("the fake serves it");
     let op = spec
         .operations
         .iter()
@@ -1519,7 +1519,7 @@ async fn every_documented_status_of_the_eleven_operations_is_produced() {
     const PENDING: [u16; 1] = [500];
     let fake = Fake::start().await;
     let table = table();
-    let spec = fake.spec(VendorId::Archera);
+    let spec = fake.spec(VendorId::Archera).expect("the fake serves it");
     assert_eq!(spec.operations.len(), 11);
     for op in &spec.operations {
         let rows = table

@@ -382,6 +382,7 @@ async fn every_documented_status_is_produced_by_some_request() {
     }
     let documented = fake
         .spec(VendorId::Cloudcockpit)
+        .expect("the fake serves it")
         .operation("getCustomerRelationshipAcceptance")
         .unwrap()
         .documented_statuses();

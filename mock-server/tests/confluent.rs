@@ -639,7 +639,7 @@ async fn every_documented_status_is_produced_by_some_request() {
         assert_eq!(answer.status, *expected, "{op}: {}", answer.body);
         produced.insert((op, answer.status));
     }
-    let spec = fake.spec(VendorId::Confluent);
+    let spec = fake.spec(VendorId::Confluent).expect("the fake serves it");
     for op in ["signup", "activateSignup", "signupPartnerV2Link"] {
         let documented = spec.operation(op).unwrap().documented_statuses();
         for status in documented {

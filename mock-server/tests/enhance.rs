@@ -1010,7 +1010,7 @@ async fn every_documented_status_of_the_four_operations_is_produced() {
         }
         produced.insert((r.op.to_string(), status));
     }
-    let spec = fake.spec(VendorId::Enhance);
+    let spec = fake.spec(VendorId::Enhance).expect("the fake serves it");
     let mut documented = BTreeSet::new();
     for op in &spec.operations {
         for status in op.documented_statuses() {

@@ -74,6 +74,25 @@ pub enum SpecError {
     },
 }
 
+/// A vendor was named that the fake does not serve (a fake serving one vendor compiles only that
+/// vendor's spec): answered wherever a vendor is named as an unknown vendor would be.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{vendor} is not served by this fake (it serves {})", names(served))]
+pub struct NotServed {
+    /// The vendor named.
+    pub vendor: VendorId,
+    /// The vendors the fake serves.
+    pub served: Vec<VendorId>,
+}
+
+fn names(vendors: &[VendorId]) -> String {
+    vendors
+        .iter()
+        .map(|v| v.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The specs compiled into the binary, so `understudy serve` needs no files.
 pub fn embedded_source(vendor: VendorId) -> &'static str {
     match vendor {
@@ -160,8 +179,14 @@ pub struct SpecSet {
 impl SpecSet {
     /// Compiles the specs embedded in the binary.
     pub fn embedded() -> Result<Self, SpecError> {
+        Self::embedded_only(VendorId::ALL)
+    }
+
+    /// Compiles the embedded specs of `vendors` only: a fake serving one vendor need not pay
+    /// for compiling the other four.
+    pub fn embedded_only(vendors: impl IntoIterator<Item = VendorId>) -> Result<Self, SpecError> {
         Self::from_sources(
-            VendorId::ALL
+            vendors
                 .into_iter()
                 .map(|v| (v, embedded_source(v).to_string())),
         )
@@ -169,8 +194,16 @@ impl SpecSet {
 
     /// Compiles `<dir>/<vendor>.yaml` for every vendor (an edited copy of `specs/`).
     pub fn from_dir(dir: &Path) -> Result<Self, SpecError> {
+        Self::from_dir_only(dir, VendorId::ALL)
+    }
+
+    /// Compiles `<dir>/<vendor>.yaml` for `vendors` only; the others' files need not exist.
+    pub fn from_dir_only(
+        dir: &Path,
+        vendors: impl IntoIterator<Item = VendorId>,
+    ) -> Result<Self, SpecError> {
         let mut sources = Vec::new();
-        for vendor in VendorId::ALL {
+        for vendor in vendors {
             let path = dir.join(vendor.spec_file());
             let text = std::fs::read_to_string(&path).map_err(|source| SpecError::Read {
                 path: path.display().to_string(),
@@ -192,8 +225,35 @@ impl SpecSet {
     }
 
     /// One vendor's compiled spec.
+    ///
+    /// # Panics
+    /// When the set was compiled without `vendor` (see [`SpecSet::embedded_only`]); code that
+    /// takes a vendor from outside (a request, a rule, a log) asks [`SpecSet::get`] instead.
     pub fn vendor(&self, vendor: VendorId) -> &VendorSpec {
         &self.specs[&vendor]
+    }
+
+    /// One vendor's compiled spec, or `None` when the set was compiled without it.
+    pub fn get(&self, vendor: VendorId) -> Option<&VendorSpec> {
+        self.specs.get(&vendor)
+    }
+
+    /// One vendor's compiled spec, or why there is none: for a vendor named from outside.
+    pub fn try_vendor(&self, vendor: VendorId) -> Result<&VendorSpec, NotServed> {
+        self.get(vendor).ok_or_else(|| NotServed {
+            vendor,
+            served: self.vendors().collect(),
+        })
+    }
+
+    /// Whether the set holds `vendor`'s spec, i.e. whether a fake built on it serves `vendor`.
+    pub fn contains(&self, vendor: VendorId) -> bool {
+        self.specs.contains_key(&vendor)
+    }
+
+    /// The vendors whose specs the set holds, in [`VendorId::ALL`]'s order.
+    pub fn vendors(&self) -> impl Iterator<Item = VendorId> + '_ {
+        self.specs.keys().copied()
     }
 
     /// Every vendor's compiled spec.
