@@ -1,4 +1,5 @@
 #![recursion_limit = "256"]
+#![deny(missing_docs)]
 //! Understudy: a stateful fake of five vendors' partner-onboarding HTTP APIs.
 //!
 //! The vendors' OpenAPI documents in `specs/` drive everything generic: routing, request and
