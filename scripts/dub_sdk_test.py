@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 import sys
-import traceback
 import uuid
 
 from dub import Dub
 from dub.models import errors
+
+import sdk_checks
+from sdk_checks import expect, record, summary
 
 TOKEN = "dub_understudy_test"
 FREE_TOKEN = "dub_understudy_free"  # free-plan workspace: plan gate answers 403
@@ -26,51 +28,20 @@ FREE_PROGRAM_ID = "prog_understudy_free"
 DOMAIN = "understudy.link"
 PROGRAM_URL = "https://understudy.example"
 
-RESULTS: list[tuple[str, bool, str]] = []
 
 
 def check(name: str):
-    """Decorator: run the check, record and print PASS/FAIL with the reason."""
+    """Decorator: the check runs when called, recorded and printed PASS/FAIL with the reason."""
 
     def wrap(fn):
-        def run(*args, **kwargs):
-            try:
-                value = fn(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - report every failure
-                detail = f"{type(exc).__name__}: {exc}"
-                RESULTS.append((name, False, detail))
-                print(f"FAIL {name}: {detail}", flush=True)
-                traceback.print_exc(limit=3)
-                return None
-            RESULTS.append((name, True, ""))
-            print(f"PASS {name}", flush=True)
-            return value
-
-        return run
+        return lambda *args, **kwargs: record(name, fn, *args, **kwargs)
 
     return wrap
 
 
-def expect(cond: bool, message: str) -> None:
-    if not cond:
-        raise AssertionError(message)
-
-
 def expect_raises(error_cls, call, code: str):
     """Call must raise the SDK's typed error `error_cls` whose envelope code is `code`."""
-    try:
-        res = call()
-    except error_cls as exc:
-        got = exc.data.error.code
-        got = getattr(got, "value", got)
-        expect(got == code, f"{error_cls.__name__} carried code {got!r}, wanted {code!r}")
-        expect(bool(exc.data.error.message), "error message is empty")
-        return exc
-    except errors.SDKError as exc:
-        raise AssertionError(
-            f"wanted {error_cls.__name__}, got untyped SDKError status={exc.status_code} body={exc.body[:300]!r}"
-        ) from exc
-    raise AssertionError(f"wanted {error_cls.__name__}, call succeeded with {res!r}"[:500])
+    return sdk_checks.expect_raises(errors, error_cls, call, code)
 
 
 def main() -> int:
@@ -280,14 +251,7 @@ def main() -> int:
 
     forbidden_link()
 
-    passed = sum(1 for _, ok, _ in RESULTS if ok)
-    failed = len(RESULTS) - passed
-    print()
-    for name, ok, detail in RESULTS:
-        if not ok:
-            print(f"  failed: {name}: {detail}")
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":

@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 import urllib.request
 import uuid
 
 from dub import Dub
 from dub.models import errors
+
+import sdk_checks
+from sdk_checks import expect, record, summary, value
 
 TOKEN = "dub_understudy_test"
 FREE_TOKEN = "dub_understudy_free"  # free-plan workspace: the plan gate answers 403
@@ -31,49 +33,20 @@ PROGRAM_URL = "https://understudy.example"
 SEEDED_APPROVED = "pn_SEEDapproved000000000001"  # README "Seeded worlds": 120 clicks recorded
 SEEDED_BANNED = "pn_SEEDbanned00000000000001"
 
-RESULTS: list[tuple[str, bool, str]] = []
 
 
 def check(name: str):
     """Decorator: run the check now, record and print PASS/FAIL with the reason."""
 
     def wrap(fn):
-        try:
-            value = fn()
-        except Exception as exc:  # noqa: BLE001 - report every failure
-            detail = f"{type(exc).__name__}: {exc}"
-            RESULTS.append((name, False, detail))
-            print(f"FAIL {name}: {detail}", flush=True)
-            traceback.print_exc(limit=3)
-            return None
-        RESULTS.append((name, True, ""))
-        print(f"PASS {name}", flush=True)
-        return value
+        return record(name, fn)
 
     return wrap
 
 
-def expect(cond: bool, message: str) -> None:
-    if not cond:
-        raise AssertionError(message)
-
-
-def value(v):
-    return getattr(v, "value", v)
-
-
 def expect_raises(error_cls, call, code: str):
     """Call must raise the SDK's typed error `error_cls` whose envelope code is `code`."""
-    try:
-        res = call()
-    except error_cls as exc:
-        got = value(exc.data.error.code)
-        expect(got == code, f"{error_cls.__name__} carried code {got!r}, wanted {code!r}")
-        expect(bool(exc.data.error.message), "error message is empty")
-        return exc
-    except errors.SDKError as exc:
-        raise AssertionError(f"wanted {error_cls.__name__}, got untyped SDKError: {exc}"[:500]) from exc
-    raise AssertionError(f"wanted {error_cls.__name__}, call succeeded with {res!r}"[:500])
+    return sdk_checks.expect_raises(errors, error_cls, call, code)
 
 
 def admin(base: str, method: str, path: str, body=None):
@@ -222,14 +195,7 @@ def main() -> int:
         finally:
             admin(base, "PUT", "/rate-limits/dub", saved)
 
-    passed = sum(1 for _, ok, _ in RESULTS if ok)
-    failed = len(RESULTS) - passed
-    print()
-    for name, ok, detail in RESULTS:
-        if not ok:
-            print(f"  failed: {name}: {detail}")
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return summary()
 
 
 if __name__ == "__main__":
