@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import sys
-import uuid
 
 from dub import Dub
 from dub.models import errors
@@ -45,17 +44,10 @@ def expect_raises(error_cls, call, code: str):
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print(f"usage: {sys.argv[0]} BASE_URL   (e.g. http://127.0.0.1:4141)", file=sys.stderr)
+    started = sdk_checks.start(sys.argv, "0.18.0", Dub, TOKEN, FREE_TOKEN)
+    if started is None:
         return 2
-    base = sys.argv[1].rstrip("/")
-    server_url = f"{base}/dub"
-    run_id = uuid.uuid4().hex[:10]
-    print(f"Dub SDK checks against {server_url} (run {run_id})", flush=True)
-
-    dub = Dub(token=TOKEN, server_url=server_url, timeout_ms=10_000)
-    bad = Dub(token="dub_not_a_real_key", server_url=server_url, timeout_ms=10_000)
-    free = Dub(token=FREE_TOKEN, server_url=server_url, timeout_ms=10_000)
+    _base, run_id, dub, bad, free = started
 
     username = f"sdk{run_id}"
     email = f"sdk-{run_id}@understudy.example"

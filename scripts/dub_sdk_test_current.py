@@ -17,7 +17,6 @@ import json
 import os
 import sys
 import urllib.request
-import uuid
 
 from dub import Dub
 from dub.models import errors
@@ -66,17 +65,10 @@ def admin(base: str, method: str, path: str, body=None):
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print(f"usage: {sys.argv[0]} BASE_URL   (e.g. http://127.0.0.1:4141)", file=sys.stderr)
+    started = sdk_checks.start(sys.argv, "current", Dub, TOKEN, FREE_TOKEN)
+    if started is None:
         return 2
-    base = sys.argv[1].rstrip("/")
-    server_url = f"{base}/dub"
-    run = uuid.uuid4().hex[:10]
-    print(f"Dub SDK (current) checks against {server_url} (run {run})", flush=True)
-
-    dub = Dub(token=TOKEN, server_url=server_url, timeout_ms=10_000)
-    bad = Dub(token="dub_not_a_real_key", server_url=server_url, timeout_ms=10_000)
-    free = Dub(token=FREE_TOKEN, server_url=server_url, timeout_ms=10_000)
+    base, run, dub, bad, free = started
     email = f"today-{run}@understudy.example"
     username = f"today{run}"
     state: dict[str, object] = {}

@@ -4,6 +4,7 @@ SDK version."""
 
 from __future__ import annotations
 
+import sys
 import traceback
 
 RESULTS: list[tuple[str, bool, str]] = []
@@ -58,3 +59,20 @@ def summary() -> int:
             print(f"  failed: {name}: {detail}")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
+
+
+def start(argv: list[str], label: str, sdk, token: str, free_token: str):
+    """The base URL from the command line, a run id, and the three clients every run uses: the
+    Business workspace's key, an unknown key and the free-plan workspace's key. `None` (after
+    printing the usage) without a URL."""
+    import uuid
+
+    if len(argv) != 2:
+        print(f"usage: {argv[0]} BASE_URL   (e.g. http://127.0.0.1:4141)", file=sys.stderr)
+        return None
+    base = argv[1].rstrip("/")
+    server_url = f"{base}/dub"
+    run = uuid.uuid4().hex[:10]
+    print(f"Dub SDK ({label}) checks against {server_url} (run {run})", flush=True)
+    clients = [sdk(token=t, server_url=server_url, timeout_ms=10_000) for t in (token, "dub_not_a_real_key", free_token)]
+    return (base, run, *clients)
