@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use understudy::VendorId;
 use understudy::fixtures::record::{RecordOptions, record};
-use understudy::fixtures::redact::RedactionRules;
 use understudy::fixtures::replay::{load, replay};
 use understudy::spec::SpecSet;
 
@@ -75,14 +74,7 @@ async fn bodies_stream_redirects_pass_through_and_any_method_is_forwarded() {
         .join(format!("understudy-proxy-{}", std::process::id()))
         .join("wire.har");
     let recording = record(
-        RecordOptions {
-            vendor: VendorId::Dub,
-            upstream,
-            out: out.clone(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            rules: RedactionRules::default(),
-            upstream_ca: None,
-        },
+        RecordOptions::new(VendorId::Dub, upstream, out.clone()),
         Arc::new(SpecSet::embedded().unwrap()),
     )
     .await

@@ -12,7 +12,6 @@ use common::Fake;
 use serde_json::{Value, json};
 use understudy::VendorId;
 use understudy::fixtures::record::{RecordOptions, record};
-use understudy::fixtures::redact::RedactionRules;
 use understudy::fixtures::scan::scan_file;
 use understudy::redaction::SECRET_KEYS;
 use understudy::spec::SpecSet;
@@ -75,14 +74,7 @@ async fn the_journal_and_the_fixture_hide_every_secret_the_scan_would_flag() {
     let fake = Fake::start().await;
     let out = temp_dir("agree").join("secrets.har");
     let recording = record(
-        RecordOptions {
-            vendor: VendorId::Dub,
-            upstream: format!("{}/dub", fake.url("")),
-            out: out.clone(),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            rules: RedactionRules::default(),
-            upstream_ca: None,
-        },
+        RecordOptions::new(VendorId::Dub, format!("{}/dub", fake.url("")), out.clone()),
         Arc::new(SpecSet::embedded().unwrap()),
     )
     .await
@@ -194,14 +186,11 @@ async fn log_lines_hide_secret_query_values() {
     let upstream = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let recording = record(
-        RecordOptions {
-            vendor: VendorId::Dub,
+        RecordOptions::new(
+            VendorId::Dub,
             upstream,
-            out: temp_dir("logs").join("unreachable.har"),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            rules: RedactionRules::default(),
-            upstream_ca: None,
-        },
+            temp_dir("logs").join("unreachable.har"),
+        ),
         Arc::new(SpecSet::embedded().unwrap()),
     )
     .await
