@@ -12,13 +12,8 @@ const DUB: [(&str, &str); 1] = [("Authorization", "Bearer dub_understudy_test")]
 /// Sends raw `body` text (not necessarily JSON) to an admin path.
 async fn admin_raw(fake: &Fake, method: Method, path: &str, body: &str) -> (u16, String, Value) {
     let response = fake
-        .client
-        .request(method, fake.url(&format!("/__understudy{path}")))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+        .send_text(method, &format!("/__understudy{path}"), &[], body)
+        .await;
     let status = response.status().as_u16();
     let content_type = response
         .headers()

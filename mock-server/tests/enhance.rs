@@ -1213,14 +1213,8 @@ async fn a_remembered_listing_order_never_outlives_the_state_it_was_computed_on(
 /// Sends `body` as raw JSON text, so numbers reach the fake exactly as written.
 async fn raw_json(fake: &Fake, method: Method, path: &str, body: &str) -> (u16, Value) {
     let response = fake
-        .client
-        .request(method, fake.url(&format!("/enhance{path}")))
-        .header(OWNER.0, OWNER.1)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
+        .send_text(method, &format!("/enhance{path}"), &[OWNER], body)
+        .await;
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }

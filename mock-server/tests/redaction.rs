@@ -152,6 +152,20 @@ async fn the_journal_and_the_fixture_hide_every_secret_the_scan_would_flag() {
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
+impl Captured {
+    /// A capture, installed as this thread's subscriber until the guard is dropped.
+    fn installed() -> (Captured, tracing::subscriber::DefaultGuard) {
+        let logs = Captured::default();
+        let guard = tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_writer(logs.clone())
+                .with_ansi(false)
+                .finish(),
+        );
+        (logs, guard)
+    }
+}
+
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.lock().unwrap().extend_from_slice(buf);
@@ -173,14 +187,8 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 
 #[tokio::test]
 async fn log_lines_hide_secret_query_values() {
-    let logs = Captured::default();
-    // The test's runtime is single-threaded, so the proxy's tasks log through this subscriber.
-    let _logging = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_writer(logs.clone())
-            .with_ansi(false)
-            .finish(),
-    );
+    // The test's runtime is single-threaded, so the server's tasks log through this subscriber.
+    let (logs, _logging) = Captured::installed();
     // An upstream that refuses connections: the proxy logs the URL it could not reach.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream = format!("http://{}", closed.local_addr().unwrap());
@@ -215,13 +223,8 @@ async fn log_lines_hide_secret_query_values() {
 
 #[tokio::test]
 async fn replay_differences_hide_the_secrets_a_client_sent() {
-    let logs = Captured::default();
-    let _logging = tracing::subscriber::set_default(
-        tracing_subscriber::fmt()
-            .with_writer(logs.clone())
-            .with_ansi(false)
-            .finish(),
-    );
+    // The test's runtime is single-threaded, so the server's tasks log through this subscriber.
+    let (logs, _logging) = Captured::installed();
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/dub");
     let replaying = understudy::fixtures::replay::replay(
         understudy::fixtures::replay::load(&fixtures).unwrap(),

@@ -85,6 +85,26 @@ impl Fake {
         }
         request.send().await.expect("request reaches the fake")
     }
+
+    /// Sends `body` as raw JSON text (not necessarily valid), so it reaches the fake exactly
+    /// as written.
+    pub async fn send_text(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request reaches the fake")
+    }
 }
 
 /// The status, a header and the JSON body of a response (Null when empty).
