@@ -18,7 +18,7 @@ use crate::persistence::{PersistError, StateFile};
 use crate::pipeline::{App, ConformingBodies, Mount, router};
 use crate::rate_limit::RateLimiter;
 use crate::spec::{SpecError, SpecSet};
-use crate::vendors::{World, build};
+use crate::vendors::{Ambient, build};
 
 /// The port `understudy serve` listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 4141;
@@ -155,7 +155,7 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         })?;
     }
     limits.retain(|vendor, _| served.contains(vendor));
-    let world = World::new(options.config.seed);
+    let world = Ambient::new(options.config.seed);
     let vendors = build(&options.config, &world);
     // The spec and the handlers cannot disagree: checked, for every vendor served, before
     // anything is.

@@ -21,7 +21,7 @@ use crate::faults::{Faults, Injection, PREFER_HEADER};
 use crate::journal::{Captured, Journal, Record};
 use crate::rate_limit::{Decision, RateLimiter};
 use crate::spec::{Operation, SpecSet};
-use crate::vendors::{Context, Vendor, World};
+use crate::vendors::{Context, Vendor, Ambient};
 
 /// Bodies beyond this size are refused before they are parsed.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -33,7 +33,7 @@ pub struct App {
     /// The vendors by id.
     pub vendors: BTreeMap<VendorId, Arc<dyn Vendor>>,
     /// Clock and id generator.
-    pub world: World,
+    pub world: Ambient,
     /// Strict mode: a response that breaks the spec becomes a diagnosed 500.
     pub strict: bool,
     /// Rate limits per vendor and credential.

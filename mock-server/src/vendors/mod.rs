@@ -99,9 +99,10 @@ impl<'a> Context<'a> {
     }
 }
 
-/// What the vendor modules share: the clock, the id generator and the active mutants.
+/// What a vendor shares with the rest of its world: the clock, the id generator and the active
+/// mutants.
 #[derive(Clone, Debug)]
-pub struct World {
+pub struct Ambient {
     /// The clock every timestamp reads.
     pub clock: Arc<Clock>,
     /// The id generator every vendor draws from.
@@ -110,10 +111,10 @@ pub struct World {
     pub mutants: Arc<Mutants>,
 }
 
-impl World {
+impl Ambient {
     /// A world with the real clock, ids seeded by `seed` and no mutants.
     pub fn new(seed: Option<u64>) -> Self {
-        World {
+        Ambient {
             clock: Arc::new(Clock::new()),
             ids: Arc::new(IdGenerator::new(seed)),
             mutants: Arc::new(Mutants::none()),
@@ -207,7 +208,7 @@ pub trait Vendor: Send + Sync {
 }
 
 /// Builds every vendor from the configuration.
-pub fn build(config: &Config, world: &World) -> BTreeMap<VendorId, Arc<dyn Vendor>> {
+pub fn build(config: &Config, world: &Ambient) -> BTreeMap<VendorId, Arc<dyn Vendor>> {
     let vendors: [Arc<dyn Vendor>; 5] = [
         Arc::new(confluent::Confluent::new(
             config.confluent.clone(),

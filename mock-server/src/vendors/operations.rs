@@ -93,7 +93,7 @@ mod tests {
     #[test]
     fn every_vendor_handles_exactly_its_specs_operations() {
         let specs = SpecSet::embedded().unwrap();
-        let world = crate::vendors::World::new(Some(1));
+        let world = crate::vendors::Ambient::new(Some(1));
         for (id, vendor) in crate::vendors::build(&crate::config::Config::default(), &world) {
             check_operations(specs.vendor(id), vendor.operations()).unwrap();
         }

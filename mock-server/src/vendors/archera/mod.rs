@@ -18,7 +18,7 @@ pub use render::{AWS_FEATURES, AZURE_FEATURES};
 pub use rules::web_link;
 pub use state::ArcheraState;
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, World};
+use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -161,13 +161,13 @@ pub struct PlanSeed {
 /// The Archera fake.
 pub struct Archera {
     config: ArcheraConfig,
-    world: World,
+    world: Ambient,
     state: Store<ArcheraState>,
 }
 
 impl Archera {
     /// An Archera fake with the configured keys and the seeded organisations and plans.
-    pub fn new(config: ArcheraConfig, world: World) -> Self {
+    pub fn new(config: ArcheraConfig, world: Ambient) -> Self {
         let seed = seed(&config, &world);
         Archera {
             config,
@@ -264,7 +264,7 @@ impl Archera {
 
 /// The state the configuration describes. Ids the configuration does not give (external ids,
 /// the ids a plan document embeds) come from the id generator.
-fn seed(config: &ArcheraConfig, world: &World) -> ArcheraState {
+fn seed(config: &ArcheraConfig, world: &Ambient) -> ArcheraState {
     let mut state = ArcheraState::default();
     let blank = |id: &str, name: &str, created_at: &str, parent: Option<&str>| Org {
         id: id.to_ascii_lowercase(),
@@ -319,7 +319,7 @@ fn seed(config: &ArcheraConfig, world: &World) -> ArcheraState {
     state
 }
 
-fn seeded_plan(seed: &PlanSeed, org_id: &str, world: &World) -> Plan {
+fn seeded_plan(seed: &PlanSeed, org_id: &str, world: &Ambient) -> Plan {
     let label = match seed.provider.as_str() {
         "aws" => "AWS".to_string(),
         "gcp" => "GCP".to_string(),
@@ -479,7 +479,7 @@ mod tests {
     const CONTOSO: &str = "2b4d6f8a-0c1e-4a3b-9d5f-7e8a9b0c1d2e";
 
     fn archera() -> Archera {
-        Archera::new(Config::default().archera, World::new(Some(7)))
+        Archera::new(Config::default().archera, Ambient::new(Some(7)))
     }
 
     fn rules(archera: &Archera) -> Rules<'_> {

@@ -8,7 +8,7 @@ use super::errors::ArcheraError;
 use super::render;
 use super::state::{ArcheraState, AwsOnboarding, AzureOnboarding, ExistingCur, Org, Purchase};
 use crate::ids::IdGenerator;
-use crate::vendors::World;
+use crate::vendors::Ambient;
 
 /// Which kind of organisation an operation acts on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,7 +24,7 @@ pub struct Rules<'a> {
     /// The partner organisation of the caller's API key.
     pub partner_id: &'a str,
     /// Ids and mutants.
-    pub world: &'a World,
+    pub world: &'a Ambient,
     /// The request time, RFC 3339.
     pub now: String,
 }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 pub use errors::CloudCockpitError;
 pub use state::{CloudCockpitState, Customer, Reseller, Tenant};
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, World, bearer};
+use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -62,13 +62,13 @@ pub struct CloudCockpitToken {
 /// The CloudCockpit fake.
 pub struct CloudCockpit {
     config: CloudCockpitConfig,
-    world: World,
+    world: Ambient,
     state: Store<CloudCockpitState>,
 }
 
 impl CloudCockpit {
     /// A CloudCockpit fake with the given credentials and seeded world.
-    pub fn new(config: CloudCockpitConfig, world: World) -> Self {
+    pub fn new(config: CloudCockpitConfig, world: Ambient) -> Self {
         let seed = CloudCockpitState {
             tenants: config.tenants.clone(),
         };

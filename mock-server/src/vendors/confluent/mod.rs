@@ -13,7 +13,7 @@ use serde_json::Value;
 pub use errors::ConfluentError;
 pub use state::{ConfluentState, Entitlement, LinkingToken, Organization, User};
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, World, bearer};
+use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -78,13 +78,13 @@ pub struct ConfluentToken {
 /// The Confluent fake.
 pub struct Confluent {
     config: ConfluentConfig,
-    world: World,
+    world: Ambient,
     state: Store<ConfluentState>,
 }
 
 impl Confluent {
     /// A Confluent fake with the given credentials and seeded world.
-    pub fn new(config: ConfluentConfig, world: World) -> Self {
+    pub fn new(config: ConfluentConfig, world: Ambient) -> Self {
         let seed = ConfluentState::seeded(
             &config.organizations,
             &config.entitlements,

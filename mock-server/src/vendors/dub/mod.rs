@@ -17,7 +17,7 @@ pub use errors::{DubError, zod_message};
 pub use seed::{SeedError, SeedEvent, SeedLink, SeedPartner};
 pub use state::DubState;
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, World, bearer};
+use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -108,14 +108,14 @@ pub struct Program {
 /// The Dub fake.
 pub struct Dub {
     config: DubConfig,
-    world: World,
+    world: Ambient,
     state: Store<DubState>,
 }
 
 impl Dub {
     /// A Dub fake with the configured workspaces and the configured seed. A seed entry naming
     /// a program no workspace has is reported and the world starts empty instead.
-    pub fn new(config: DubConfig, world: World) -> Self {
+    pub fn new(config: DubConfig, world: Ambient) -> Self {
         let seed = seed::state(&config).unwrap_or_else(|error| {
             tracing::error!(%error, "dub seed ignored");
             DubState::default()

@@ -9,7 +9,7 @@ use super::link::{COPIED_PROPS, Link, NewLink};
 use super::state::{DubState, Enrollment, Partner};
 use super::{Program, Workspace};
 use crate::ids::IdGenerator;
-use crate::vendors::World;
+use crate::vendors::Ambient;
 
 /// The rules, bound to the calling workspace, the id generator and the request time.
 pub struct Rules<'a> {
@@ -18,7 +18,7 @@ pub struct Rules<'a> {
     /// Where new ids come from.
     pub ids: &'a IdGenerator,
     /// The active mutants.
-    pub world: &'a World,
+    pub world: &'a Ambient,
     /// The request time, RFC 3339.
     pub now: String,
 }

@@ -18,7 +18,7 @@ pub use state::{
     UsedResource,
 };
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, World, bearer};
+use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest, cookies};
 use crate::spec::Operation;
@@ -126,13 +126,13 @@ pub struct EnhanceSession {
 /// The Enhance fake.
 pub struct Enhance {
     config: EnhanceConfig,
-    world: World,
+    world: Ambient,
     state: Store<EnhanceState>,
 }
 
 impl Enhance {
     /// An Enhance fake with the configured credentials and world.
-    pub fn new(config: EnhanceConfig, world: World) -> Self {
+    pub fn new(config: EnhanceConfig, world: Ambient) -> Self {
         let seed = EnhanceState::seed(
             config.orgs.clone(),
             config.plans.clone(),

@@ -11,7 +11,7 @@ use super::Role;
 use super::errors::EnhanceError;
 use super::listing_cache::ListingKey;
 use super::state::{ACTIVE, DELETED, EnhanceState, Org, Subscription, UsedResource};
-use crate::vendors::World;
+use crate::vendors::Ambient;
 
 /// The organisation and role the caller's session or token acts with.
 #[derive(Clone, Copy, Debug)]
@@ -27,7 +27,7 @@ pub struct Rules<'a> {
     /// Who is asking.
     pub caller: Caller<'a>,
     /// Ids and mutants.
-    pub world: &'a World,
+    pub world: &'a Ambient,
     /// The request time, RFC 3339.
     pub now: String,
 }
