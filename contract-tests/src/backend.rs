@@ -269,7 +269,8 @@ impl FakeBackend {
         // A misspelt mutant is refused here rather than silently never firing.
         running
             .app
-            .world
+            .world()
+            .ambient
             .mutants
             .activate(mutants.iter().copied())
             .map_err(|e| BackendError::Start(e.to_string()))?;

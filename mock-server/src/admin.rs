@@ -5,14 +5,16 @@
 mod contract;
 mod input;
 
-pub use contract::{AdminContract, ContractError, MAX_CHECKED_BODY_BYTES};
+pub use contract::{
+    AdminContract, ContractError, MAX_CHECKED_BODY_BYTES, document, with_world_routes,
+};
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +29,7 @@ use crate::journal::{Entry, Filter};
 use crate::pipeline::App;
 use crate::rate_limit::RateLimitConfig;
 use crate::spec::NotServed;
+use crate::worlds::{Selected, World, WorldError, WorldName, WorldSummary};
 use input::{AdminBytes, AdminJson, AdminQuery};
 
 /// The admin API's OpenAPI document (YAML), embedded.
@@ -103,11 +106,11 @@ pub struct StateDocument {
     pub vendors: BTreeMap<VendorId, Value>,
 }
 
-/// Every vendor's state.
-pub fn export(app: &App) -> StateDocument {
+/// Every vendor's state in `world`.
+pub fn export(world: &World) -> StateDocument {
     StateDocument {
         format: STATE_FORMAT.into(),
-        vendors: app
+        vendors: world
             .vendors
             .iter()
             .map(|(id, v)| (*id, v.state().export()))
@@ -115,9 +118,9 @@ pub fn export(app: &App) -> StateDocument {
     }
 }
 
-/// Imports `document`, all or nothing: every vendor's state is parsed before any is installed,
-/// so when one does not fit, every vendor keeps the state it had.
-pub fn import(app: &App, document: StateDocument) -> Result<(), AdminError> {
+/// Imports `document` into `world`, all or nothing: every vendor's state is parsed before any
+/// is installed, so when one does not fit, every vendor keeps the state it had.
+pub fn import(world: &World, document: StateDocument) -> Result<(), AdminError> {
     if document.format != STATE_FORMAT {
         return Err(AdminError::BadRequest(format!(
             "format {:?} is not {STATE_FORMAT:?}",
@@ -127,14 +130,17 @@ pub fn import(app: &App, document: StateDocument) -> Result<(), AdminError> {
     let mut staged = Vec::new();
     for (vendor, state) in document.vendors {
         let mut input = <dyn erased_serde::Deserializer>::erase(state);
-        let parsed = app.vendors[&vendor]
+        let parsed = world
+            .vendors
+            .get(&vendor)
+            .ok_or_else(|| AdminError::BadRequest(format!("{vendor} is not served")))?
             .state()
             .stage(&mut input)
             .map_err(|error| AdminError::BadRequest(format!("{vendor}: {error}")))?;
         staged.push((vendor, parsed));
     }
     for (vendor, parsed) in staged {
-        app.vendors[&vendor]
+        world.vendors[&vendor]
             .state()
             .install(parsed)
             .map_err(|error| AdminError::BadRequest(format!("{vendor}: {error}")))?;
@@ -142,17 +148,19 @@ pub fn import(app: &App, document: StateDocument) -> Result<(), AdminError> {
     Ok(())
 }
 
-/// Runs an admin change of the vendors' state. In durable mode it runs under every vendor's
-/// write lock and is followed by a snapshot before it returns (admin changes are not logged),
-/// on a blocking thread since the snapshot writes a file.
+/// Runs an admin change of a world's state. In durable mode, for the default world (the one
+/// the log keeps), it runs under every vendor's write lock and is followed by a snapshot
+/// before it returns (admin changes are not logged), on a blocking thread since the snapshot
+/// writes a file.
 async fn changing<T: Send + 'static>(
     app: Arc<App>,
-    change: impl FnOnce(&App) -> T + Send + 'static,
+    world: Arc<World>,
+    change: impl FnOnce(&World) -> T + Send + 'static,
 ) -> Result<T, AdminError> {
-    let Some(log) = app.durable.get().cloned() else {
-        return Ok(change(&app));
+    let Some(log) = app.durable.get().cloned().filter(|_| world.is_default()) else {
+        return Ok(change(&world));
     };
-    tokio::task::spawn_blocking(move || log.admin_change(&app, change))
+    tokio::task::spawn_blocking(move || log.admin_change(&app, |app| change(app.world())))
         .await
         .map_err(|e| AdminError::Persist(e.to_string()))?
         .map_err(|e| AdminError::Persist(e.to_string()))
@@ -211,14 +219,34 @@ fn streamed(
         .into_response()
 }
 
-/// Resets one vendor (or all): its state back to the seed, its rate-limit usage forgotten.
-pub fn reset(app: &App, vendor: Option<VendorId>) {
-    for (id, handler) in &app.vendors {
+/// Resets one vendor (or all) in `world`: its state back to the seed, its rate-limit usage
+/// forgotten.
+pub fn reset(world: &World, vendor: Option<VendorId>) {
+    for (id, handler) in &world.vendors {
         if vendor.is_none_or(|v| v == *id) {
             handler.state().reset();
         }
     }
-    app.limiter.forget(vendor);
+    world.limiter.forget(vendor);
+}
+
+/// The world an admin request addresses: the one its path (`/__understudy/worlds/NAME/…`) or
+/// header selected, created if it is new; the default world otherwise.
+struct InWorld(Arc<World>);
+
+impl FromRequestParts<Arc<App>> for InWorld {
+    type Rejection = WorldError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, WorldError> {
+        let selected = parts
+            .extensions
+            .get::<Selected>()
+            .and_then(|s| s.0.as_ref());
+        app.worlds.enter(selected).map(InWorld)
+    }
 }
 
 /// Who may call the admin API besides loopback clients.
@@ -282,6 +310,8 @@ pub fn router(app: Arc<App>, access: AdminAccess) -> Router {
         .route("/clock/advance", post(advance_clock))
         .route("/journal", get(get_journal).delete(delete_journal))
         .route("/mutants", get(get_mutants).put(put_mutants))
+        .route("/worlds", get(list_worlds))
+        .route("/worlds/{world}", axum::routing::delete(delete_world))
         .with_state(app)
         // After routing, so the matched path names the operation whose schemas apply.
         .route_layer(middleware::from_fn(contract::conform))
@@ -338,38 +368,43 @@ fn vendor(app: &App, name: &str) -> Result<VendorId, AdminError> {
 }
 
 async fn openapi() -> Response {
-    match serde_norway::from_str::<Value>(OPENAPI_YAML) {
+    match contract::document() {
         Ok(document) => Json(document).into_response(),
         Err(error) => AdminError::BadRequest(error.to_string()).into_response(),
     }
 }
 
-async fn reset_all(State(app): State<Arc<App>>) -> Result<StatusCode, AdminError> {
-    changing(app, |app| reset(app, None)).await?;
+async fn reset_all(
+    State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
+) -> Result<StatusCode, AdminError> {
+    changing(app, world, |world| reset(world, None)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn reset_vendor(
     State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
     Path(name): Path<String>,
 ) -> Result<StatusCode, AdminError> {
     let vendor = vendor(&app, &name)?;
-    changing(app, move |app| reset(app, Some(vendor))).await?;
+    changing(app, world, move |world| reset(world, Some(vendor))).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_state(State(app): State<Arc<App>>) -> Response {
-    streamed(move |out| crate::document::write(&app, out).map_err(std::io::Error::other))
+async fn get_state(InWorld(world): InWorld) -> Response {
+    streamed(move |out| crate::document::write(&world, out).map_err(std::io::Error::other))
 }
 
 async fn put_state(
     State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
     AdminBytes(document): AdminBytes,
 ) -> Result<StatusCode, AdminError> {
     // Parsed into the vendors' own types as it is read: no JSON tree of the whole document.
-    let parsed = crate::document::from_slice(&app, &document, false)
+    let parsed = crate::document::from_slice(&world, &document, false)
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
-    changing(app, move |app| parsed.install(app))
+    changing(app, world, move |world| parsed.install(world))
         .await?
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     Ok(StatusCode::NO_CONTENT)
@@ -377,11 +412,12 @@ async fn put_state(
 
 async fn get_vendor_state(
     State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
     Path(name): Path<String>,
 ) -> Result<Response, AdminError> {
     let vendor = vendor(&app, &name)?;
     Ok(streamed(move |out| {
-        app.vendors[&vendor]
+        world.vendors[&vendor]
             .state()
             .export_to(out)
             .map_err(std::io::Error::other)
@@ -390,37 +426,42 @@ async fn get_vendor_state(
 
 async fn put_vendor_state(
     State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
     Path(name): Path<String>,
     AdminJson(state): AdminJson<Value>,
 ) -> Result<StatusCode, AdminError> {
     let vendor = vendor(&app, &name)?;
-    changing(app, move |app| app.vendors[&vendor].state().import(state))
-        .await?
-        .map_err(|e| AdminError::BadRequest(e.to_string()))?;
+    changing(app, world, move |world| {
+        world.vendors[&vendor].state().import(state)
+    })
+    .await?
+    .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn vendor_action(
     State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
     Path((name, action)): Path<(String, String)>,
     AdminJson(body): AdminJson<Option<Value>>,
 ) -> Result<Json<Value>, AdminError> {
     let body = body.unwrap_or(Value::Null);
     let vendor = vendor(&app, &name)?;
-    changing(app, move |app| {
-        app.vendors[&vendor].admin_action(&action, &body)
+    changing(app, world, move |world| {
+        world.vendors[&vendor].admin_action(&action, &body)
     })
     .await?
     .map(Json)
     .map_err(AdminError::BadRequest)
 }
 
-async fn get_rate_limits(State(app): State<Arc<App>>) -> Json<BTreeMap<VendorId, RateLimitConfig>> {
-    Json(app.limiter.configs())
+async fn get_rate_limits(InWorld(world): InWorld) -> Json<BTreeMap<VendorId, RateLimitConfig>> {
+    Json(world.limiter.configs())
 }
 
 async fn put_rate_limit(
     State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
     Path(name): Path<String>,
     AdminJson(config): AdminJson<Option<RateLimitConfig>>,
 ) -> Result<StatusCode, AdminError> {
@@ -439,19 +480,20 @@ async fn put_rate_limit(
             "{vendor} documents no 429, so it cannot be rate limited"
         )));
     }
-    app.limiter.set(vendor, config);
+    world.limiter.set(vendor, config);
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_faults(State(app): State<Arc<App>>) -> Json<Vec<FaultRule>> {
-    Json(app.faults.rules())
+async fn get_faults(InWorld(world): InWorld) -> Json<Vec<FaultRule>> {
+    Json(world.faults.rules())
 }
 
 async fn put_faults(
-    State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
     AdminJson(rules): AdminJson<Vec<FaultRule>>,
 ) -> Result<StatusCode, AdminError> {
-    app.faults
+    world
+        .faults
         .set(rules)
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
     Ok(StatusCode::NO_CONTENT)
@@ -459,8 +501,8 @@ async fn put_faults(
 
 /// A rule must name a real operation and a status that operation (or, vendor-wide, at least
 /// one of the vendor's operations) documents.
-async fn delete_faults(State(app): State<Arc<App>>) -> StatusCode {
-    app.faults.clear();
+async fn delete_faults(InWorld(world): InWorld) -> StatusCode {
+    world.faults.clear();
     StatusCode::NO_CONTENT
 }
 
@@ -470,19 +512,19 @@ struct Advance {
     seconds: f64,
 }
 
-fn clock(app: &App) -> Value {
+fn clock(world: &World) -> Value {
     json!({
-        "now": app.world.clock.rfc3339(),
-        "offset_ms": app.world.clock.offset_ms(),
+        "now": world.ambient.clock.rfc3339(),
+        "offset_ms": world.ambient.clock.offset_ms(),
     })
 }
 
-async fn get_clock(State(app): State<Arc<App>>) -> Json<Value> {
-    Json(clock(&app))
+async fn get_clock(InWorld(world): InWorld) -> Json<Value> {
+    Json(clock(&world))
 }
 
 async fn advance_clock(
-    State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
     AdminJson(advance): AdminJson<Advance>,
 ) -> Result<Json<Value>, AdminError> {
     if !(advance.seconds.is_finite() && advance.seconds >= 0.0) {
@@ -492,15 +534,17 @@ async fn advance_clock(
     }
     let by = Duration::try_from_secs_f64(advance.seconds)
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
-    app.world
+    world
+        .ambient
         .clock
         .advance(by)
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
-    Ok(Json(clock(&app)))
+    Ok(Json(clock(&world)))
 }
 
 async fn get_journal(
     State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
     AdminQuery(filter): AdminQuery<Filter>,
 ) -> Result<Json<Vec<Entry>>, AdminError> {
     // Refused as a name that is no vendor at all is (the query does not fit), rather than
@@ -510,20 +554,20 @@ async fn get_journal(
             .try_vendor(vendor)
             .map_err(|e| AdminError::BadRequest(format!("the query does not fit: {e}")))?;
     }
-    Ok(Json(app.journal.list(&filter)))
+    Ok(Json(world.journal.list(&filter)))
 }
 
-async fn delete_journal(State(app): State<Arc<App>>) -> StatusCode {
-    app.journal.clear();
+async fn delete_journal(InWorld(world): InWorld) -> StatusCode {
+    world.journal.clear();
     StatusCode::NO_CONTENT
 }
 
-async fn get_mutants(State(app): State<Arc<App>>) -> Json<Value> {
+async fn get_mutants(InWorld(world): InWorld) -> Json<Value> {
     let catalogue: Map<String, Value> = crate::vendors::mutant_catalogue()
         .into_iter()
         .map(|m| (m.name().to_string(), Value::String(m.what().to_string())))
         .collect();
-    Json(json!({"active": app.world.mutants.names(), "catalogue": catalogue}))
+    Json(json!({"active": world.ambient.mutants.names(), "catalogue": catalogue}))
 }
 
 #[derive(Deserialize)]
@@ -533,12 +577,26 @@ struct ActiveMutants {
 }
 
 async fn put_mutants(
-    State(app): State<Arc<App>>,
+    InWorld(world): InWorld,
     AdminJson(active): AdminJson<ActiveMutants>,
 ) -> Result<Json<Value>, AdminError> {
-    app.world
+    world
+        .ambient
         .mutants
         .activate(active.active)
         .map_err(|e| AdminError::BadRequest(e.to_string()))?;
-    Ok(get_mutants(State(app)).await)
+    Ok(get_mutants(InWorld(world)).await)
+}
+
+async fn list_worlds(State(app): State<Arc<App>>) -> Json<Vec<WorldSummary>> {
+    Json(app.worlds.list())
+}
+
+async fn delete_world(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, WorldError> {
+    let name: WorldName = name.parse()?;
+    app.worlds.remove(&name)?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -74,6 +74,10 @@ pub struct Config {
     /// Connection timeouts and the connection limit.
     #[serde(default)]
     pub connections: ConnectionLimits,
+    /// How many worlds may exist, how long an idle one is kept, and the resource cap across
+    /// all of them (see [`crate::worlds`]).
+    #[serde(default)]
+    pub worlds: crate::worlds::WorldLimits,
 }
 
 fn default_journal() -> usize {

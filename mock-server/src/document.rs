@@ -10,8 +10,8 @@ use std::io::{self, Write};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
 use crate::VendorId;
-use crate::pipeline::App;
 use crate::vendors::{ImportError, Staged, StateStore};
+use crate::worlds::World;
 
 /// The format tag of a state document.
 pub const STATE_FORMAT: &str = "understudy-state/1";
@@ -34,9 +34,9 @@ pub enum DocumentError {
 }
 
 /// Writes `{"format":…,"vendors":{…}}` with every vendor, each streamed from its state.
-pub fn write(app: &App, out: &mut dyn Write) -> Result<(), DocumentError> {
+pub fn write(world: &World, out: &mut dyn Write) -> Result<(), DocumentError> {
     write!(out, "{{\"format\":\"{STATE_FORMAT}\",\"vendors\":{{")?;
-    for (index, (id, vendor)) in app.vendors.iter().enumerate() {
+    for (index, (id, vendor)) in world.vendors.iter().enumerate() {
         if index > 0 {
             out.write_all(b",")?;
         }
@@ -56,9 +56,9 @@ pub struct Parsed {
 
 impl Parsed {
     /// Installs every vendor the document has; the others keep their state.
-    pub fn install(self, app: &App) -> Result<(), DocumentError> {
+    pub fn install(self, world: &World) -> Result<(), DocumentError> {
         for (id, staged) in self.vendors {
-            app.vendors[&id].state().install(staged)?;
+            world.vendors[&id].state().install(staged)?;
         }
         Ok(())
     }
@@ -67,35 +67,39 @@ impl Parsed {
 /// Parses a document from `input`. Nothing is installed, so a document that does not fit
 /// changes nothing. `state_file` also accepts the log cut a state file carries.
 pub fn read<'de, D: Deserializer<'de>>(
-    app: &App,
+    world: &World,
     input: D,
     state_file: bool,
 ) -> Result<Parsed, D::Error> {
-    input.deserialize_map(DocumentVisitor { app, state_file })
+    input.deserialize_map(DocumentVisitor { world, state_file })
 }
 
 /// Parses a whole document held in `bytes` (see [`read`]).
-pub fn from_slice(app: &App, bytes: &[u8], state_file: bool) -> Result<Parsed, serde_json::Error> {
+pub fn from_slice(
+    world: &World,
+    bytes: &[u8],
+    state_file: bool,
+) -> Result<Parsed, serde_json::Error> {
     let mut input = serde_json::Deserializer::from_slice(bytes);
-    let parsed = read(app, &mut input, state_file)?;
+    let parsed = read(world, &mut input, state_file)?;
     input.end()?;
     Ok(parsed)
 }
 
 /// Parses a whole document from `reader` (see [`read`]).
 pub fn from_reader(
-    app: &App,
+    world: &World,
     reader: impl io::Read,
     state_file: bool,
 ) -> Result<Parsed, serde_json::Error> {
     let mut input = serde_json::Deserializer::from_reader(reader);
-    let parsed = read(app, &mut input, state_file)?;
+    let parsed = read(world, &mut input, state_file)?;
     input.end()?;
     Ok(parsed)
 }
 
 struct DocumentVisitor<'a> {
-    app: &'a App,
+    world: &'a World,
     state_file: bool,
 }
 
@@ -119,7 +123,7 @@ impl<'de> Visitor<'de> for DocumentVisitor<'_> {
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "format" => format = Some(map.next_value()?),
-                "vendors" => vendors = Some(map.next_value_seed(VendorsSeed(self.app))?),
+                "vendors" => vendors = Some(map.next_value_seed(VendorsSeed(self.world))?),
                 LOG_KEY if self.state_file => {
                     log_segment = Some(map.next_value::<LogCut>()?.segment);
                 }
@@ -139,7 +143,7 @@ impl<'de> Visitor<'de> for DocumentVisitor<'_> {
     }
 }
 
-struct VendorsSeed<'a>(&'a App);
+struct VendorsSeed<'a>(&'a World);
 
 impl<'de> DeserializeSeed<'de> for VendorsSeed<'_> {
     type Value = Vec<(VendorId, Staged)>;

@@ -176,7 +176,7 @@ pub fn recover(app: &App, file: &StateFile) -> Result<(u64, bool), PersistError>
     let cut = file.load(app)?.unwrap_or(0);
     let found = segments(file.path());
     let mut next = cut;
-    let mutants = app.world.mutants.names();
+    let mutants = app.world().ambient.mutants.names();
     let replayed = (|| {
         for (n, path) in &found {
             next = next.max(n + 1);
@@ -187,7 +187,7 @@ pub fn recover(app: &App, file: &StateFile) -> Result<(u64, bool), PersistError>
         Ok(())
     })();
     // The names were read from the catalogue a moment ago, so they parse.
-    let _ = app.world.mutants.activate(mutants);
+    let _ = app.world().ambient.mutants.activate(mutants);
     replayed?;
     Ok((next, !found.is_empty()))
 }
@@ -293,7 +293,7 @@ fn resolve_credentials(value: &mut Value, credentials: &[&str]) -> Result<(), St
 
 /// Makes one logged change again through the vendor's handler.
 fn apply(app: &App, command: Command) -> Result<(), String> {
-    let vendor = &app.vendors[&command.vendor];
+    let vendor = &app.world().vendors[&command.vendor];
     // A log written by a fake that served more vendors than this one does is refused, not
     // replayed in part.
     let op = app
@@ -322,17 +322,19 @@ fn apply(app: &App, command: Command) -> Result<(), String> {
     if let Some(body) = &mut body {
         resolve_credentials(body, &vendor.credentials())?;
     }
-    app.world
+    app.world()
+        .ambient
         .mutants
         .activate(command.mutants)
         .map_err(|e| e.to_string())?;
-    let cx = Context::new(Some(op), now, &headers, &app.world.ids);
+    let cx = Context::new(Some(op), now, &headers, &app.world().ambient.ids);
     let request = ValidatedRequest {
         path: command.path,
         query: command.query,
         body,
     };
-    app.world
+    app.world()
+        .ambient
         .ids
         .scoped(command.ids, || vendor.handle(op, &request, &caller, &cx));
     Ok(())
@@ -393,9 +395,10 @@ impl DurableLog {
     ) -> (Reply, Option<Ticket>) {
         let _order = self.order(op.vendor);
         let before = handler.state().generation();
-        let seed = app.world.ids.fork_seed();
+        let seed = app.world().ambient.ids.fork_seed();
         let reply = app
-            .world
+            .world()
+            .ambient
             .ids
             .scoped(seed, || handler.handle(op, request, caller, cx));
         if handler.state().generation() == before {
@@ -430,7 +433,7 @@ impl DurableLog {
             at: cx.now.unix_timestamp_nanos(),
             ids: seed,
             caller: caller.fingerprint(),
-            mutants: app.world.mutants.names(),
+            mutants: app.world().ambient.mutants.names(),
         };
         let mut line = serde_json::to_vec(&command).expect("a command serialises");
         line.push(b'\n');
@@ -605,7 +608,7 @@ mod tests {
     }
 
     fn partners(app: &App) -> usize {
-        app.vendors[&VendorId::Dub].state().export()["partners"]
+        app.world().vendors[&VendorId::Dub].state().export()["partners"]
             .as_object()
             .map_or(0, |p| p.len())
     }

@@ -41,6 +41,7 @@ use crate::rate_limit::RateLimitConfig;
 use crate::server::{Options, Running, StartError, start};
 use crate::spec::VendorSpec;
 use crate::vendors::StateStore;
+use crate::worlds::{PATH_PREFIX, World, WorldError, WorldName};
 
 /// How to start a [`Fake`]: every vendor under its prefix, the built-in default configuration,
 /// strict response checking, on `127.0.0.1` at a port the system picks.
@@ -97,18 +98,26 @@ impl FakeBuilder {
     pub async fn start(self) -> Result<Fake, StartError> {
         let mount = self.options.mount;
         let running = start(self.options).await?;
+        let app = running.app.clone();
         Ok(Fake {
-            app: running.app.clone(),
-            mount,
+            default: FakeWorld {
+                world: app.worlds.default_world().clone(),
+                app,
+                mount,
+                url: running.url(),
+            },
             running: Some(running),
         })
     }
 }
 
 /// A running fake, served in the background until it is dropped (or [`Fake::stop`]ped).
+///
+/// It derefs to its default world ([`FakeWorld`]): `fake.reset()`, `fake.set_faults(…)`,
+/// `fake.journal()` act on what requests without a world selector see. [`Fake::world`] gives
+/// any other world.
 pub struct Fake {
-    app: Arc<App>,
-    mount: Mount,
+    default: FakeWorld,
     running: Option<Running>,
 }
 
@@ -116,8 +125,16 @@ impl std::fmt::Debug for Fake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Fake")
             .field("addr", &self.addr())
-            .field("mount", &self.mount)
+            .field("mount", &self.default.mount)
             .finish()
+    }
+}
+
+impl std::ops::Deref for Fake {
+    type Target = FakeWorld;
+
+    fn deref(&self) -> &FakeWorld {
+        &self.default
     }
 }
 
@@ -147,129 +164,47 @@ impl Fake {
         )
     }
 
-    /// The base URL of the server, e.g. `http://127.0.0.1:41234`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr())
-    }
-
-    /// The base URL of `vendor`'s API: under its prefix when every vendor is served, the
-    /// server's root when only that vendor is.
-    pub fn vendor_url(&self, vendor: VendorId) -> String {
-        match self.mount {
-            Mount::All => format!("{}{}", self.url(), vendor.prefix()),
-            Mount::Root(_) => self.url(),
-        }
-    }
-
-    /// Every vendor's state, as `GET /__understudy/state` exports it.
-    pub fn state(&self) -> StateDocument {
-        admin::export(&self.app)
-    }
-
-    /// One vendor's state in its own shape.
-    pub fn vendor_state(&self, vendor: VendorId) -> Value {
-        self.app.vendors[&vendor].state().export()
-    }
-
-    /// `vendor`'s state store: export, import, reset, resource count.
-    pub fn store(&self, vendor: VendorId) -> &dyn StateStore {
-        self.app.vendors[&vendor].state()
-    }
-
-    /// `vendor`'s compiled spec, as the fake routes and validates by it; `None` for a vendor
-    /// it does not serve (a fake of one vendor compiles only that vendor's spec).
-    pub fn spec(&self, vendor: VendorId) -> Option<&VendorSpec> {
-        self.app.specs.get(vendor)
-    }
-
-    /// Imports `document`, all or nothing.
-    pub fn import_state(&self, document: StateDocument) -> Result<(), AdminError> {
-        admin::import(&self.app, document)
-    }
-
-    /// Every vendor back to its seed; rate-limit usage forgotten.
-    pub fn reset(&self) {
-        admin::reset(&self.app, None);
-    }
-
-    /// Replaces every fault rule; refused (and nothing changes) when one can never apply.
+    /// The world `name`, created from the seed if no request has reached it yet. Its
+    /// [`FakeWorld::url`] carries the world's path prefix, so a client given that base URL
+    /// works in that world alone.
     ///
     /// ```
-    /// use understudy::faults::FaultRule;
     /// use understudy::{Fake, VendorId};
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let fake = Fake::start().await;
-    /// // The next Dub partner creation fails once with a 500, then Dub answers as usual.
-    /// fake.set_faults(vec![FaultRule::new(VendorId::Dub).operation("createPartner").status(500).times(1)])
-    ///     .unwrap();
-    /// assert!(fake.set_faults(vec![FaultRule::new(VendorId::Dub).status(299)]).is_err());
+    /// let (a, b) = (fake.world("a").unwrap(), fake.world("b").unwrap());
+    /// a.advance_clock(std::time::Duration::from_secs(3600)).unwrap();
+    /// assert!(a.now() > b.now());
+    /// assert_eq!(fake.worlds(), 2);
     /// # }
     /// ```
-    pub fn set_faults(&self, rules: Vec<FaultRule>) -> Result<(), FaultError> {
-        self.app.faults.set(rules)
+    pub fn world(&self, name: &str) -> Result<FakeWorld, WorldError> {
+        let name: WorldName = name.parse()?;
+        let world = self.default.app.worlds.enter(Some(&name))?;
+        let url = if world.is_default() {
+            self.default.url.clone()
+        } else {
+            format!("{}{PATH_PREFIX}{name}", self.default.url)
+        };
+        Ok(FakeWorld {
+            app: self.default.app.clone(),
+            world,
+            mount: self.default.mount,
+            url,
+        })
     }
 
-    /// Adds one fault rule after the others.
-    pub fn add_fault(&self, rule: FaultRule) -> Result<(), FaultError> {
-        self.app.faults.push(rule)
+    /// How many named worlds exist.
+    pub fn worlds(&self) -> usize {
+        self.default.app.worlds.len()
     }
 
-    /// The fault rules in force.
-    pub fn faults(&self) -> Vec<FaultRule> {
-        self.app.faults.rules()
-    }
-
-    /// Removes every fault rule.
-    pub fn clear_faults(&self) {
-        self.app.faults.clear();
-    }
-
-    /// Sets `vendor`'s rate limit (`None` removes it) and forgets its usage; refused for a
-    /// vendor the fake does not serve.
-    pub fn set_rate_limit(
-        &self,
-        vendor: VendorId,
-        limit: Option<RateLimitConfig>,
-    ) -> Result<(), String> {
-        self.app
-            .specs
-            .try_vendor(vendor)
-            .map_err(|e| e.to_string())?;
-        if let Some(limit) = &limit {
-            limit.check()?;
-        }
-        self.app.limiter.set(vendor, limit);
-        Ok(())
-    }
-
-    /// Moves the fake's clock forward: rate-limit windows and timestamps follow.
-    pub fn advance_clock(&self, by: Duration) -> Result<(), ClockError> {
-        self.app.world.clock.advance(by)
-    }
-
-    /// The fake's current time.
-    pub fn now(&self) -> time::OffsetDateTime {
-        self.app.world.clock.now()
-    }
-
-    /// A query over the request journal (newest first).
-    pub fn journal(&self) -> JournalQuery<'_> {
-        JournalQuery {
-            fake: self,
-            filter: Filter::default(),
-        }
-    }
-
-    /// Activates exactly the mutants named (an empty list turns them all off); refused when
-    /// one is not in the catalogue.
-    pub fn set_mutants<I, S>(&self, names: I) -> Result<(), crate::mutants::UnknownMutant>
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.app.world.mutants.activate(names)
+    /// `vendor`'s compiled spec, as the fake routes and validates by it; `None` for a vendor
+    /// it does not serve (a fake of one vendor compiles only that vendor's spec).
+    pub fn spec(&self, vendor: VendorId) -> Option<&VendorSpec> {
+        self.default.app.specs.get(vendor)
     }
 
     /// Stops accepting, lets in-flight requests finish, and waits.
@@ -289,12 +224,157 @@ impl Drop for Fake {
     }
 }
 
-/// Which journal entries to read: built from [`Fake::journal`], narrowed by vendor and
+/// One world of a [`Fake`]: its URL, state, faults, rate limits, clock, journal and mutants.
+/// Holding it keeps the world from being dropped (by the idle timeout or the cap).
+pub struct FakeWorld {
+    app: Arc<App>,
+    world: Arc<World>,
+    mount: Mount,
+    url: String,
+}
+
+impl std::fmt::Debug for FakeWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeWorld")
+            .field("name", &self.world.name())
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+impl FakeWorld {
+    /// The world's name (`default` for the default world).
+    pub fn name(&self) -> &str {
+        self.world.name()
+    }
+
+    /// The base URL of this world, e.g. `http://127.0.0.1:41234` for the default world and
+    /// `http://127.0.0.1:41234/__world/NAME` for a named one.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// The base URL of `vendor`'s API in this world: under its prefix when every vendor is
+    /// served, the world's root when only that vendor is.
+    pub fn vendor_url(&self, vendor: VendorId) -> String {
+        match self.mount {
+            Mount::All => format!("{}{}", self.url, vendor.prefix()),
+            Mount::Root(_) => self.url.clone(),
+        }
+    }
+
+    /// Every vendor's state, as `GET /__understudy/state` exports it.
+    pub fn state(&self) -> StateDocument {
+        admin::export(&self.world)
+    }
+
+    /// One vendor's state in its own shape.
+    pub fn vendor_state(&self, vendor: VendorId) -> Value {
+        self.world.vendors[&vendor].state().export()
+    }
+
+    /// `vendor`'s state store: export, import, reset, resource count.
+    pub fn store(&self, vendor: VendorId) -> &dyn StateStore {
+        self.world.vendors[&vendor].state()
+    }
+
+    /// Imports `document`, all or nothing.
+    pub fn import_state(&self, document: StateDocument) -> Result<(), AdminError> {
+        admin::import(&self.world, document)
+    }
+
+    /// Every vendor back to its seed; rate-limit usage forgotten.
+    pub fn reset(&self) {
+        admin::reset(&self.world, None);
+    }
+
+    /// Replaces every fault rule; refused (and nothing changes) when one can never apply.
+    ///
+    /// ```
+    /// use understudy::faults::FaultRule;
+    /// use understudy::{Fake, VendorId};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let fake = Fake::start().await;
+    /// // The next Dub partner creation fails once with a 500, then Dub answers as usual.
+    /// fake.set_faults(vec![FaultRule::new(VendorId::Dub).operation("createPartner").status(500).times(1)])
+    ///     .unwrap();
+    /// assert!(fake.set_faults(vec![FaultRule::new(VendorId::Dub).status(299)]).is_err());
+    /// # }
+    /// ```
+    pub fn set_faults(&self, rules: Vec<FaultRule>) -> Result<(), FaultError> {
+        self.world.faults.set(rules)
+    }
+
+    /// Adds one fault rule after the others.
+    pub fn add_fault(&self, rule: FaultRule) -> Result<(), FaultError> {
+        self.world.faults.push(rule)
+    }
+
+    /// The fault rules in force.
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.world.faults.rules()
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.world.faults.clear();
+    }
+
+    /// Sets `vendor`'s rate limit (`None` removes it) and forgets its usage; refused for a
+    /// vendor the fake does not serve.
+    pub fn set_rate_limit(
+        &self,
+        vendor: VendorId,
+        limit: Option<RateLimitConfig>,
+    ) -> Result<(), String> {
+        self.app
+            .specs
+            .try_vendor(vendor)
+            .map_err(|e| e.to_string())?;
+        if let Some(limit) = &limit {
+            limit.check()?;
+        }
+        self.world.limiter.set(vendor, limit);
+        Ok(())
+    }
+
+    /// Moves the world's clock forward: rate-limit windows and timestamps follow.
+    pub fn advance_clock(&self, by: Duration) -> Result<(), ClockError> {
+        self.world.ambient.clock.advance(by)
+    }
+
+    /// The world's current time.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.world.ambient.clock.now()
+    }
+
+    /// A query over the world's request journal (newest first).
+    pub fn journal(&self) -> JournalQuery<'_> {
+        JournalQuery {
+            world: &self.world,
+            filter: Filter::default(),
+        }
+    }
+
+    /// Activates exactly the mutants named (an empty list turns them all off); refused when
+    /// one is not in the catalogue.
+    pub fn set_mutants<I, S>(&self, names: I) -> Result<(), crate::mutants::UnknownMutant>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.world.ambient.mutants.activate(names)
+    }
+}
+
+/// Which journal entries to read: built from [`FakeWorld::journal`], narrowed by vendor and
 /// operation.
 #[derive(Debug)]
 #[must_use = "a query reads nothing until `entries` or `count` is called"]
 pub struct JournalQuery<'a> {
-    fake: &'a Fake,
+    world: &'a World,
     filter: Filter,
 }
 
@@ -313,7 +393,7 @@ impl JournalQuery<'_> {
 
     /// The matching entries, newest first, credentials redacted.
     pub fn entries(self) -> Vec<Entry> {
-        self.fake.app.journal.list(&self.filter)
+        self.world.journal.list(&self.filter)
     }
 
     /// How many entries match.

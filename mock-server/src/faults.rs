@@ -376,6 +376,15 @@ impl Faults {
         })
     }
 
+    /// The rules in force from the start when they were checked already (a new world's copy of
+    /// the configured rules, checked when the fake started).
+    pub(crate) fn checked(specs: Arc<SpecSet>, rules: Vec<FaultRule>) -> Self {
+        Faults {
+            specs,
+            rules: Mutex::new(rules.into_iter().map(Armed::new).collect()),
+        }
+    }
+
     /// The rules in force (a spent rule is still listed, with `times` as it was set).
     pub fn rules(&self) -> Vec<FaultRule> {
         let rules = self.rules.lock().unwrap_or_else(|p| p.into_inner());

@@ -202,7 +202,8 @@ impl Journal {
     pub fn new(capacity: usize) -> Self {
         Journal {
             capacity: AtomicUsize::new(capacity),
-            entries: Mutex::new(VecDeque::with_capacity(capacity.min(1024))),
+            // Grown as exchanges arrive: a new world costs no journal memory until it has traffic.
+            entries: Mutex::new(VecDeque::new()),
             next_id: AtomicU64::new(1),
         }
     }

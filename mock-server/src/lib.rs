@@ -37,6 +37,8 @@ pub mod server;
 pub mod spec;
 mod vendor_id;
 pub mod vendors;
+pub mod worlds;
 
-pub use fake::{Fake, FakeBuilder, JournalQuery};
+pub use fake::{Fake, FakeBuilder, FakeWorld, JournalQuery};
 pub use vendor_id::{UnknownVendor, VendorId};
+pub use worlds::{WorldError, WorldName};

@@ -121,10 +121,16 @@ impl StateFile {
             path: self.path.clone(),
             message,
         };
-        let parsed = document::from_reader(app, BufReader::with_capacity(BUFFER_BYTES, file), true)
-            .map_err(|e| invalid(e.to_string()))?;
+        let parsed = document::from_reader(
+            app.world(),
+            BufReader::with_capacity(BUFFER_BYTES, file),
+            true,
+        )
+        .map_err(|e| invalid(e.to_string()))?;
         let cut = parsed.log_segment.unwrap_or(0);
-        parsed.install(app).map_err(|e| invalid(e.to_string()))?;
+        parsed
+            .install(app.world())
+            .map_err(|e| invalid(e.to_string()))?;
         // The byte ranges of the loaded file are not known: the next write serialises all.
         *self.index() = Index {
             vendors: BTreeMap::new(),
@@ -216,7 +222,7 @@ impl StateFile {
         };
         let mut written = BTreeMap::new();
         write!(out, "{{\"format\":\"{STATE_FORMAT}\",\"vendors\":{{")?;
-        for (n, (id, vendor)) in app.vendors.iter().enumerate() {
+        for (n, (id, vendor)) in app.world().vendors.iter().enumerate() {
             out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
             write!(out, "\"{}\":", id.name())?;
             let store = vendor.state();
@@ -284,7 +290,7 @@ mod tests {
             .replace(enhance, "Harbour HOSTING");
         fs::write(&path, edited).unwrap();
 
-        let enhance_state = app.vendors[&VendorId::Enhance].state();
+        let enhance_state = app.world().vendors[&VendorId::Enhance].state();
         let mut changed = enhance_state.export();
         enhance_state.import(changed.take()).unwrap();
         file.save(&app).unwrap();

@@ -12,13 +12,10 @@ use crate::admin;
 use crate::config::{Config, ConfigError};
 use crate::connections::{self, ConnectionLimits, LimitError};
 use crate::durable::{self, DurableLog};
-use crate::faults::Faults;
-use crate::journal::Journal;
 use crate::persistence::{PersistError, StateFile};
 use crate::pipeline::{App, ConformingBodies, Mount, router};
-use crate::rate_limit::RateLimiter;
 use crate::spec::{SpecError, SpecSet};
-use crate::vendors::{Ambient, build};
+use crate::worlds::Worlds;
 
 /// The port `understudy serve` listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 4141;
@@ -56,6 +53,9 @@ pub enum StartError {
     /// The state could not be loaded or recovered.
     #[error(transparent)]
     Persist(#[from] PersistError),
+    /// The world limits in the configuration cannot work.
+    #[error("configuration: {0}")]
+    Worlds(String),
     /// A connection timeout or limit in the configuration cannot work.
     #[error("configuration: {0}")]
     Connections(#[from] LimitError),
@@ -140,6 +140,15 @@ impl Default for Options {
 /// limits and fault rules for vendors not served are left out: they could never apply, and one
 /// configuration file can serve several one-vendor fakes.
 pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
+    app_decorated(options, None)
+}
+
+/// [`app`], with every world's vendors passed through `decorate` as they are built (a test's
+/// deliberately broken vendor, a vendor that counts its calls …).
+pub fn app_decorated(
+    options: &Options,
+    decorate: Option<crate::worlds::VendorDecorator>,
+) -> Result<Arc<App>, StartError> {
     let served = served(options.mount);
     let specs = match &options.specs_dir {
         Some(dir) => SpecSet::from_dir_only(dir, served.iter().copied())?,
@@ -155,33 +164,34 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
         })?;
     }
     limits.retain(|vendor, _| served.contains(vendor));
-    let world = Ambient::new(options.config.seed);
-    let vendors = build(&options.config, &world);
-    // The spec and the handlers cannot disagree: checked, for every vendor served, before
-    // anything is.
-    for (id, vendor) in &vendors {
-        if let Some(spec) = specs.get(*id) {
-            crate::vendors::check_operations(spec, vendor.operations())?;
-        }
-    }
-    let limiter = Arc::new(RateLimiter::new(limits).with_mutants(world.mutants.clone()));
+    options.config.worlds.check().map_err(StartError::Worlds)?;
     let specs = Arc::new(specs);
-    let rules = options
+    let rules: Vec<_> = options
         .config
         .faults
         .iter()
         .filter(|rule| served.contains(&rule.vendor))
         .cloned()
         .collect();
-    let faults = Arc::new(Faults::new(specs.clone(), rules)?);
+    crate::faults::check_all(&rules, &specs)?;
+    let worlds = Worlds::new(
+        options.config.clone(),
+        specs.clone(),
+        limits,
+        rules,
+        decorate,
+    );
+    // The spec and the handlers cannot disagree: checked, for every vendor served, before
+    // anything is.
+    for (id, vendor) in &worlds.default_world().vendors {
+        if let Some(spec) = specs.get(*id) {
+            crate::vendors::check_operations(spec, vendor.operations())?;
+        }
+    }
     Ok(Arc::new(App {
         specs,
-        vendors,
-        world,
+        worlds,
         strict: options.strict,
-        limiter,
-        faults,
-        journal: Arc::new(Journal::new(options.config.journal_capacity)),
         max_resources: options.config.max_resources,
         conforming: ConformingBodies::new(CONFORMING_BODIES),
         durable: std::sync::OnceLock::new(),
@@ -388,13 +398,13 @@ pub async fn start(options: Options) -> Result<Running, StartError> {
             addr: options.addr,
             source,
         })?;
-    let routes = router(app.clone(), options.mount).merge(admin::router(
+    let routes = crate::worlds::selecting(router(app.clone(), options.mount).merge(admin::router(
         app.clone(),
         admin::AdminAccess {
             remote: options.config.admin_remote,
             token: options.config.admin_token.clone(),
         },
-    ));
+    )));
     let server = Background::serve_with(listener, routes, &options.config.connections).map_err(
         |source| StartError::Bind {
             addr: options.addr,

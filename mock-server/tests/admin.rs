@@ -25,9 +25,11 @@ async fn admin(fake: &Fake, method: Method, path: &str, body: Option<Value>) -> 
     (status, body)
 }
 
-/// The admin document with 3.0's `nullable` rewritten, to validate responses against.
+/// The admin document as served (each world-scoped route also under `/worlds/{world}`), with
+/// 3.0's `nullable` rewritten, to validate responses against.
 fn document() -> Value {
-    let mut document: Value = serde_norway::from_str(understudy::admin::OPENAPI_YAML).unwrap();
+    let mut document =
+        understudy::admin::with_world_routes(understudy::admin::OPENAPI_YAML).unwrap();
     openapi30_to_2020_12(&mut document);
     document
 }
@@ -68,8 +70,11 @@ async fn openapi_document_is_served_and_every_route_answers_as_documented() {
     let (status, served) = admin(&fake, Method::GET, "/openapi.json", None).await;
     assert_eq!(status, 200);
     let raw: Value = serde_norway::from_str(understudy::admin::OPENAPI_YAML).unwrap();
-    assert_eq!(served, raw);
     serde_json::from_value::<openapiv3::OpenAPI>(raw).expect("a valid OpenAPI 3.0 document");
+    let expanded = understudy::admin::with_world_routes(understudy::admin::OPENAPI_YAML).unwrap();
+    assert_eq!(served, expanded);
+    serde_json::from_value::<openapiv3::OpenAPI>(expanded)
+        .expect("the served document is a valid OpenAPI 3.0 document too");
     let doc = document();
     let calls: Vec<(Method, &str, &str, Option<Value>)> = vec![
         (Method::GET, "/openapi.json", "/openapi.json", None),
@@ -192,20 +197,84 @@ async fn openapi_document_is_served_and_every_route_answers_as_documented() {
         ),
         (Method::POST, "/reset", "/reset", None),
     ];
+    // The same calls again in one world, through its admin prefix.
+    let in_world: Vec<(Method, String, String, Option<Value>)> = calls
+        .iter()
+        .filter(|(_, template, _, _)| !matches!(*template, "/health" | "/openapi.json"))
+        .map(|(method, template, path, body)| {
+            (
+                method.clone(),
+                format!("/worlds/{{world}}{template}"),
+                format!("/worlds/t-admin{path}"),
+                body.clone(),
+            )
+        })
+        .chain([
+            (Method::GET, "/worlds".into(), "/worlds".into(), None),
+            (
+                Method::DELETE,
+                "/worlds/{world}".into(),
+                "/worlds/t-admin".into(),
+                None,
+            ),
+            (
+                Method::DELETE,
+                "/worlds/{world}".into(),
+                "/worlds/t-admin".into(),
+                None,
+            ),
+            (
+                Method::DELETE,
+                "/worlds/{world}".into(),
+                "/worlds/default".into(),
+                None,
+            ),
+            (
+                Method::DELETE,
+                "/worlds/{world}".into(),
+                "/worlds/a%20b".into(),
+                None,
+            ),
+            (
+                Method::GET,
+                "/worlds/{world}/clock".into(),
+                "/worlds/a%20b/clock".into(),
+                None,
+            ),
+        ])
+        .collect();
+    let calls = calls
+        .into_iter()
+        .map(|(m, t, p, b)| (m, t.to_string(), p.to_string(), b))
+        .chain(in_world);
     let mut seen = std::collections::BTreeSet::new();
+    let mut statuses = std::collections::BTreeMap::<(String, String), Vec<u16>>::new();
     for (method, template, path, body) in calls {
+        let (template, path) = (template.as_str(), path.as_str());
         let (status, response) = admin(&fake, method.clone(), path, body).await;
         let name = method.as_str().to_ascii_lowercase();
         conforms(&doc, template, &name, status, &response);
+        statuses
+            .entry((template.to_string(), name.clone()))
+            .or_default()
+            .push(status);
         seen.insert((template.to_string(), name));
     }
+    assert_eq!(
+        statuses[&("/worlds/{world}".to_string(), "delete".to_string())],
+        [204, 404, 400, 400]
+    );
+    assert_eq!(
+        statuses[&("/worlds/{world}/clock".to_string(), "get".to_string())],
+        [200, 400]
+    );
     // Every documented operation was exercised.
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item
             .as_object()
             .unwrap()
             .keys()
-            .filter(|k| *k != "parameters")
+            .filter(|k| *k != "parameters" && !k.starts_with("x-"))
         {
             assert!(
                 seen.contains(&(path.clone(), method.clone())),

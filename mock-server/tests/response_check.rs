@@ -6,10 +6,10 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::json;
 use understudy::VendorId;
 use understudy::pipeline::{
-    App, ConformingBodies, Mount, Rejection, Reply, VIOLATION_HEADER, ValidatedRequest, check,
+    ConformingBodies, Mount, Rejection, Reply, VIOLATION_HEADER, ValidatedRequest, check,
     check_remembering, router,
 };
-use understudy::server::{Options, app};
+use understudy::server::{Options, app, app_decorated};
 use understudy::spec::{Operation, Place};
 use understudy::vendors::{Context, Principal, StateStore, Vendor};
 
@@ -136,24 +136,20 @@ impl Vendor for BrokenDub {
 }
 
 async fn serve(strict: bool) -> (String, tokio::task::JoinHandle<()>) {
-    let base = app(&Options::default()).unwrap();
-    let mut vendors = base.vendors.clone();
-    vendors.insert(
-        VendorId::Dub,
-        Arc::new(BrokenDub(base.vendors[&VendorId::Dub].clone())),
-    );
-    let broken = Arc::new(App {
-        specs: base.specs.clone(),
-        vendors,
-        world: base.world.clone(),
+    let options = Options {
         strict,
-        limiter: base.limiter.clone(),
-        faults: base.faults.clone(),
-        journal: base.journal.clone(),
-        max_resources: base.max_resources,
-        conforming: ConformingBodies::new(16),
-        durable: Default::default(),
-    });
+        ..Options::default()
+    };
+    let broken = app_decorated(
+        &options,
+        Some(Arc::new(|vendor: Arc<dyn Vendor>| -> Arc<dyn Vendor> {
+            match vendor.id() {
+                VendorId::Dub => Arc::new(BrokenDub(vendor)),
+                _ => vendor,
+            }
+        })),
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/dub/partners", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {

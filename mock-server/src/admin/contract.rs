@@ -45,6 +45,74 @@ pub struct ContractError(String);
 static CONTRACT: LazyLock<Result<AdminContract, ContractError>> =
     LazyLock::new(|| AdminContract::compile(OPENAPI_YAML));
 
+/// The keys of a path item that are operations.
+const HTTP_METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+static DOCUMENT: LazyLock<Result<Value, ContractError>> =
+    LazyLock::new(|| with_world_routes(OPENAPI_YAML));
+
+/// The embedded admin document as served: every route written once in the file, and each
+/// world-scoped one again under `/worlds/{world}` (see [`with_world_routes`]).
+pub fn document() -> Result<&'static Value, &'static ContractError> {
+    DOCUMENT.as_ref()
+}
+
+/// Parses `yaml` and adds, for every path not marked `x-understudy-world-scoped: false`, the
+/// same path under `/worlds/{world}`: the same operations with the `World` parameter first,
+/// the operation id suffixed `InWorld`, and the world selector's errors (400 for a bad name,
+/// 503 when no world can make room) documented. The routes are one set of handlers behind a
+/// path rewrite, so the document derives them the same way rather than repeating 17 paths.
+pub fn with_world_routes(yaml: &str) -> Result<Value, ContractError> {
+    let mut document: Value =
+        serde_norway::from_str(yaml).map_err(|e| ContractError(e.to_string()))?;
+    let paths = document["paths"]
+        .as_object()
+        .ok_or_else(|| ContractError("no paths".into()))?;
+    let mut scoped = Vec::new();
+    for (path, item) in paths {
+        if item.get("x-understudy-world-scoped") == Some(&Value::Bool(false)) {
+            continue;
+        }
+        let mut item = item.clone();
+        for (method, op) in item.as_object_mut().into_iter().flatten() {
+            let Some(op) = op
+                .as_object_mut()
+                .filter(|_| HTTP_METHODS.contains(&method.as_str()))
+            else {
+                continue;
+            };
+            if let Some(Value::String(id)) = op.get_mut("operationId") {
+                id.push_str("InWorld");
+            }
+            let parameters = op
+                .entry("parameters")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = parameters {
+                list.insert(0, json!({"$ref": "#/components/parameters/World"}));
+            }
+            if let Some(Value::Object(responses)) = op.get_mut("responses") {
+                responses
+                    .entry("400")
+                    .or_insert_with(|| json!({"$ref": "#/components/responses/BadRequest"}));
+                responses.insert(
+                    "503".into(),
+                    json!({"$ref": "#/components/responses/WorldsFull"}),
+                );
+            }
+        }
+        scoped.push((format!("/worlds/{{world}}{path}"), item));
+    }
+    let paths = document["paths"]
+        .as_object_mut()
+        .ok_or_else(|| ContractError("no paths".into()))?;
+    for (path, item) in scoped {
+        paths.insert(path, item);
+    }
+    Ok(document)
+}
+
 impl AdminContract {
     /// The embedded document's contract, compiled once.
     pub fn embedded() -> Result<&'static AdminContract, &'static ContractError> {
@@ -53,8 +121,7 @@ impl AdminContract {
 
     /// Compiles `yaml` (an OpenAPI 3.0 document).
     pub fn compile(yaml: &str) -> Result<Self, ContractError> {
-        let mut document: Value =
-            serde_norway::from_str(yaml).map_err(|e| ContractError(e.to_string()))?;
+        let mut document = with_world_routes(yaml)?;
         openapi30_to_2020_12(&mut document);
         let base = "https://understudy.invalid/admin-openapi.json";
         let registry = jsonschema::Registry::new()
@@ -96,7 +163,7 @@ impl AdminContract {
                 let Ok(parsed) = method.to_ascii_uppercase().parse::<Method>() else {
                     continue;
                 };
-                if method == "parameters" || !op.is_object() {
+                if method == "parameters" || method.starts_with("x-") || !op.is_object() {
                     continue;
                 }
                 let operation_id = op["operationId"]

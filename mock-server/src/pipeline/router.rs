@@ -17,38 +17,40 @@ use super::{
 };
 use crate::VendorId;
 use crate::durable::Ticket;
-use crate::faults::{Faults, Injection, PREFER_HEADER};
-use crate::journal::{Captured, Journal, Record};
-use crate::rate_limit::{Decision, RateLimiter};
+use crate::faults::{Injection, PREFER_HEADER};
+use crate::journal::{Captured, Record};
+use crate::rate_limit::Decision;
 use crate::spec::{Operation, SpecSet};
-use crate::vendors::{Context, Vendor, Ambient};
+use crate::vendors::{Context, Vendor};
+use crate::worlds::{Selected, World, WorldError, Worlds};
 
 /// Bodies beyond this size are refused before they are parsed.
 const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// Everything a request needs, built once at start-up and shared read-only.
+/// Everything a request needs, built once at start-up: what all worlds share (the specs and
+/// their validators, the response check's memory) and the worlds themselves.
 pub struct App {
     /// The compiled specs.
     pub specs: Arc<SpecSet>,
-    /// The vendors by id.
-    pub vendors: BTreeMap<VendorId, Arc<dyn Vendor>>,
-    /// Clock and id generator.
-    pub world: Ambient,
+    /// Every world: the default one and the named ones (see [`crate::worlds`]).
+    pub worlds: Worlds,
     /// Strict mode: a response that breaks the spec becomes a diagnosed 500.
     pub strict: bool,
-    /// Rate limits per vendor and credential.
-    pub limiter: Arc<RateLimiter>,
-    /// Fault and latency injection rules.
-    pub faults: Arc<Faults>,
-    /// The last exchanges, for the admin API.
-    pub journal: Arc<Journal>,
-    /// The most resources a vendor stores; creates beyond it are refused.
+    /// The most resources a vendor stores in one world; creates beyond it are refused.
     pub max_resources: usize,
     /// Response bodies that already passed the response check.
     pub conforming: ConformingBodies,
     /// The durable log, in `--durable` mode: set once the state is recovered, before the
-    /// listener is bound.
+    /// listener is bound. It keeps the default world only.
     pub durable: std::sync::OnceLock<Arc<crate::durable::DurableLog>>,
+}
+
+impl App {
+    /// The default world: the one requests without a world selector reach, and the one
+    /// persistence keeps.
+    pub fn world(&self) -> &World {
+        self.worlds.default_world()
+    }
 }
 
 /// Which vendors a router serves, and where.
@@ -129,11 +131,25 @@ fn vendor_router(app: &Arc<App>, vendor: VendorId, prefix: &str) -> Router {
 }
 
 fn context<'a>(
-    app: &'a App,
+    world: &'a World,
     operation: Option<&'a Operation>,
     headers: &'a HeaderMap,
 ) -> Context<'a> {
-    Context::new(operation, app.world.clock.now(), headers, &app.world.ids)
+    Context::new(
+        operation,
+        world.ambient.clock.now(),
+        headers,
+        &world.ambient.ids,
+    )
+}
+
+/// The world the request selected (see [`crate::worlds::select`]), created if it is new.
+fn world_of(app: &App, parts: &axum::http::request::Parts) -> Result<Arc<World>, WorldError> {
+    let selected = parts
+        .extensions
+        .get::<Selected>()
+        .and_then(|s| s.0.as_ref());
+    app.worlds.enter(selected)
 }
 
 /// Answers a request no operation takes (unknown path, wrong method).
@@ -149,12 +165,16 @@ async fn refuse(
     let operation = op.map(|i| &spec.operations[i]);
     let started = Instant::now();
     let (parts, body) = request.into_parts();
+    let world = match world_of(&app, &parts) {
+        Ok(world) => world,
+        Err(error) => return error.into_response(),
+    };
     // The request is refused whatever its body; a body that cannot be read is not journaled.
     let body = read_body(Body::new(body), MAX_BODY_BYTES)
         .await
         .unwrap_or_default();
-    let handler = &app.vendors[&vendor];
-    let cx = context(&app, operation, &parts.headers);
+    let handler = &world.vendors[&vendor];
+    let cx = context(&world, operation, &parts.headers);
     let mut reply = handler.reject(&rejection, &cx);
     // The methods the path serves are the pipeline's knowledge, not the vendor's: every 405
     // gets its `Allow` here, whatever envelope the vendor put around it.
@@ -170,7 +190,7 @@ async fn refuse(
     }
     tracing::info!(vendor = %vendor, method = %parts.method, path = %parts.uri.path(), status = reply.status.as_u16(), "refused");
     let now = cx.now;
-    send(&app, vendor, operation, parts, body, reply, now, started)
+    send(&world, vendor, operation, parts, body, reply, now, started)
 }
 
 /// Runs one request through the pipeline for operation `index` of `vendor`.
@@ -178,11 +198,15 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
     let started = Instant::now();
     let (mut parts, body) = request.into_parts();
     let path_params = raw_path_params(&mut parts).await;
+    let world = match world_of(&app, &parts) {
+        Ok(world) => world,
+        Err(error) => return error.into_response(),
+    };
     let op = &app.specs.vendor(vendor).operations[index];
-    let handler = &app.vendors[&vendor];
+    let handler = &world.vendors[&vendor];
     // A staged fault: the configured rules, then the request's own `Prefer`, which the vendor
     // never sees.
-    let mut injection = app.faults.pick(vendor, &op.operation_id);
+    let mut injection = world.faults.pick(vendor, &op.operation_id);
     if let Some(prefer) = parts.headers.remove(PREFER_HEADER) {
         injection.overlay(Injection::from_prefer(&prefer));
     }
@@ -193,10 +217,10 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
         tracing::info!(vendor = %vendor, operation = %op.operation_id, "connection dropped (injected)");
         return dropped_connection();
     }
-    let cx = context(&app, Some(op), &parts.headers);
+    let cx = context(&world, Some(op), &parts.headers);
     let body = read_body(Body::new(body), MAX_BODY_BYTES).await;
     let forced = injection.status.and_then(|status| {
-        forced(&app, handler.as_ref(), op, status, &cx)
+        forced(&app, &world, handler.as_ref(), op, status, &cx)
             .inspect_err(|reason| {
                 tracing::warn!(vendor = %vendor, operation = %op.operation_id, status, reason, "fault ignored")
             })
@@ -212,7 +236,7 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
                 body: body.as_deref().unwrap_or_default(),
             };
             let unread = body.as_ref().err().cloned();
-            answer(&app, handler.as_ref(), op, raw, unread, &cx)
+            answer(&app, &world, handler.as_ref(), op, raw, unread, &cx)
         }
     };
     // Durable mode: the change is acknowledged only once its log record is synced.
@@ -233,7 +257,7 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
     );
     let now = cx.now;
     let body = body.unwrap_or_default();
-    send(&app, vendor, Some(op), parts, body, reply, now, started)
+    send(&world, vendor, Some(op), parts, body, reply, now, started)
 }
 
 /// The pipeline's stages for a request no fault pre-empted: credentials, rate limit,
@@ -242,6 +266,7 @@ async fn dispatch(app: Arc<App>, vendor: VendorId, index: usize, request: Reques
 /// log record, which the response must wait for.
 fn answer(
     app: &App,
+    world: &World,
     handler: &dyn Vendor,
     op: &Operation,
     raw: RawRequest<'_>,
@@ -256,7 +281,7 @@ fn answer(
         // Only operations whose spec can answer 429 are limited: a vendor that documents no
         // 429 never sends one.
         if op.response_for(429).is_some() {
-            decision = app
+            decision = world
                 .limiter
                 .check(op.vendor, &caller.credential, tier.as_deref(), cx.now);
         }
@@ -268,10 +293,13 @@ fn answer(
             return Err(rejection);
         }
         let request = validate(op, raw)?;
-        if handler.creates(op) && handler.state().resources() >= app.max_resources {
+        if handler.creates(op)
+            && (handler.state().resources() >= app.max_resources || !app.worlds.room_for_one_more())
+        {
             return Err(Rejection::CapacityExceeded);
         }
-        Ok::<_, Rejection>(match app.durable.get() {
+        // The durable log keeps the default world; named worlds live in memory only.
+        Ok::<_, Rejection>(match app.durable.get().filter(|_| world.is_default()) {
             Some(log) => {
                 let (reply, logged) = log.run(app, handler, op, &request, &caller, cx);
                 ticket = logged;
@@ -351,7 +379,7 @@ fn unread_reason(error: &axum::Error) -> String {
 /// headers as it captures them).
 #[allow(clippy::too_many_arguments)]
 fn send(
-    app: &App,
+    world: &World,
     vendor: VendorId,
     op: Option<&Operation>,
     parts: axum::http::request::Parts,
@@ -360,12 +388,12 @@ fn send(
     now: time::OffsetDateTime,
     started: Instant,
 ) -> Response {
-    if app.journal.capacity() == 0 {
+    if world.journal.capacity() == 0 {
         return reply.into_response();
     }
     let status = reply.status.as_u16();
     let (response, response_body) = reply.into_response_and_body();
-    app.journal.record(Record {
+    world.journal.record(Record {
         at: now,
         vendor,
         operation: op.map(|o| o.operation_id.clone()),
@@ -385,6 +413,7 @@ fn send(
 /// statuses the operation documents can be forced.
 fn forced(
     app: &App,
+    world: &World,
     vendor: &dyn Vendor,
     op: &Operation,
     status: u16,
@@ -411,7 +440,7 @@ fn forced(
     };
     vendor.finish(&mut reply, cx);
     if status == 429 {
-        let decision = app.limiter.exhausted(op.vendor, cx.now);
+        let decision = world.limiter.exhausted(op.vendor, cx.now);
         add_rate_limit_headers(op, &mut reply, &decision);
     }
     Ok(enforce(app, vendor, op, reply, cx))
