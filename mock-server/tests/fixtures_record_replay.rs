@@ -421,3 +421,126 @@ async fn the_committed_fixtures_replay() {
         replaying.stop().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn replay_sessions_are_worlds_named_by_either_selector() {
+    let (file, _) = record_scenario(VendorId::Enhance, "worlds").await;
+    let replaying = replay(load(&file).unwrap(), loopback()).await.unwrap();
+    let client = reqwest::Client::new();
+    let create = &scenario(VendorId::Enhance)[1];
+    let in_world = |prefix: &str, header: Option<(&str, &str)>| {
+        let mut request = client.request(
+            create.method.clone(),
+            format!("{}{prefix}/enhance{}", replaying.url(), create.path),
+        );
+        for (name, value) in create.headers.iter().copied().chain(header) {
+            request = request.header(name, value);
+        }
+        request.json(create.body.as_ref().unwrap()).send()
+    };
+    let status = |response: reqwest::Response| response.status().as_u16();
+    assert_eq!(
+        status(
+            in_world("", Some(("X-Understudy-World", "a")))
+                .await
+                .unwrap()
+        ),
+        201
+    );
+    // The path prefix, and the older session header, name the same session.
+    assert_eq!(status(in_world("/__world/a", None).await.unwrap()), 409);
+    assert_eq!(
+        status(in_world("", Some((SESSION_HEADER, "a"))).await.unwrap()),
+        409
+    );
+    assert_eq!(
+        status(in_world("/__world/b", None).await.unwrap()),
+        201,
+        "another world starts at the first answer"
+    );
+    let reset = client
+        .post(format!(
+            "{}/__understudy/worlds/a/replay/reset",
+            replaying.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status().as_u16(), 204);
+    assert_eq!(status(in_world("/__world/a", None).await.unwrap()), 201);
+    assert_eq!(
+        status(in_world("/__world/b", None).await.unwrap()),
+        409,
+        "b kept its place"
+    );
+    let bad = in_world("/__world/no%20good", None).await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    replaying.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_proxy_passes_the_world_on_and_records_each_world_apart() {
+    let upstream = Fake::start().await;
+    let out = out_file(VendorId::Dub, "worlds-recorded");
+    let recording = record(
+        RecordOptions::new(
+            VendorId::Dub,
+            format!("{}/dub", upstream.url("")),
+            out.clone(),
+        ),
+        Arc::new(SpecSet::embedded().unwrap()),
+    )
+    .await
+    .expect("proxy starts");
+    let client = reqwest::Client::new();
+    let ada = json!({"programId": "prog_understudy", "name": "Ada", "email": "ada@example.com", "username": "ada"});
+    let create = |path: String, world: Option<&'static str>| {
+        let mut request = client
+            .post(format!("{}{path}", recording.url()))
+            .bearer_auth("dub_understudy_test")
+            .json(&ada);
+        if let Some(world) = world {
+            request = request.header("X-Understudy-World", world);
+        }
+        request.send()
+    };
+    for (path, world) in [
+        ("/__world/w1/partners".to_string(), None),
+        ("/partners".to_string(), Some("w2")),
+        ("/partners".to_string(), None),
+    ] {
+        let response = create(path.clone(), world).await.unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            201,
+            "{path} {world:?}: each world is new upstream"
+        );
+    }
+    let default = recording.stop().await.unwrap();
+    assert_eq!(default.log.entries.len(), 1);
+    // The upstream Understudy kept the worlds apart: the selector reached it.
+    assert_eq!(upstream.world("w1").unwrap().journal().count(), 1);
+    assert_eq!(upstream.world("w2").unwrap().journal().count(), 1);
+    for world in ["w1", "w2"] {
+        let file = understudy::fixtures::record::world_file(&out, world);
+        let har = Har::read(&file).expect("a recording per world");
+        assert_eq!(har.log.entries.len(), 1, "{world}");
+        let entry = &har.log.entries[0];
+        assert!(
+            entry.request.url.ends_with("/partners"),
+            "{}",
+            entry.request.url
+        );
+        assert!(
+            entry
+                .request
+                .headers
+                .iter()
+                .all(|h| !h.name.eq_ignore_ascii_case("x-understudy-world")),
+            "the selector is not recorded as a vendor header"
+        );
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(scan_file(&file, &text).is_empty(), "no credential on disk");
+        assert!(!text.contains("dub_understudy_test"));
+    }
+}

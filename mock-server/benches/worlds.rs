@@ -1,0 +1,96 @@
+//! What a new world costs: the time to create one from the seed, and the memory it keeps.
+//!
+//! `cargo bench -p understudy --bench worlds [-- COUNT]` creates COUNT (default 10,000) named
+//! worlds in one fake's [`understudy::worlds::Worlds`], the way their first requests would,
+//! and prints the median creation time over batches of 100 and the bytes each world keeps.
+//! Memory is counted by a counting allocator (bytes live, exact and independent of the
+//! machine's load) and by RSS growth (what the kernel sees, allocator slack included).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::Instant;
+
+use understudy::WorldName;
+use understudy::config::Config;
+use understudy::server::{Options, app};
+
+struct Counting;
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn main() {
+    let count: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(10_000);
+    let mut config = Config {
+        seed: Some(42),
+        ..Config::default()
+    };
+    config.worlds.max_worlds = count;
+    let options = Options {
+        config,
+        ..Options::default()
+    };
+    let app = app(&options).expect("the fake builds");
+    let names: Vec<WorldName> = (0..count)
+        .map(|n| format!("bench-{n}").parse().expect("a valid name"))
+        .collect();
+    // One world first, so lazily built shared parts are not charged to the measured ones.
+    drop(
+        app.worlds
+            .enter(Some(&"warm-up".parse().expect("a valid name"))),
+    );
+    let (live_before, rss_before) = (LIVE.load(Ordering::Relaxed), rss_bytes());
+    let mut batches = Vec::new();
+    for chunk in names.chunks(100) {
+        let started = Instant::now();
+        for name in chunk {
+            drop(app.worlds.enter(Some(name)).expect("room for every world"));
+        }
+        batches.push(started.elapsed().as_secs_f64() * 1e6 / chunk.len() as f64);
+    }
+    let (live_after, rss_after) = (LIVE.load(Ordering::Relaxed), rss_bytes());
+    batches.sort_by(f64::total_cmp);
+    let median = batches[batches.len() / 2];
+    let live = (live_after - live_before) as f64 / count as f64;
+    let rss = rss_after.saturating_sub(rss_before) as f64 / count as f64;
+    println!(
+        "worlds: {count} created; median {median:.1} µs per world (batches of 100); \
+         {:.1} KiB live per world (allocator), {:.1} KiB RSS per world; {} named worlds held",
+        live / 1024.0,
+        rss / 1024.0,
+        app.worlds.len()
+    );
+}
