@@ -28,8 +28,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::Request;
@@ -363,6 +363,18 @@ pub struct Worlds {
     default: Arc<World>,
     named: RwLock<HashMap<WorldName, Arc<World>>>,
     entries: AtomicU64,
+    total: Mutex<Total>,
+}
+
+/// How long a count of every world's resources stands in for a recount.
+const RECOUNT_EVERY: Duration = Duration::from_millis(50);
+
+/// The resources across every world as last counted, and the creates admitted since.
+#[derive(Default)]
+struct Total {
+    counted: usize,
+    admitted: usize,
+    at: Option<Instant>,
 }
 
 impl Worlds {
@@ -388,6 +400,7 @@ impl Worlds {
             limits: world_limits,
             named: RwLock::new(HashMap::new()),
             entries: AtomicU64::new(0),
+            total: Mutex::default(),
         }
     }
 
@@ -483,14 +496,37 @@ impl Worlds {
     /// Whether a create may store one more resource under the global cap. Counted across every
     /// world only when named worlds exist; the default world alone is bounded by
     /// `max_resources` per vendor.
+    ///
+    /// Counting walks every world, so the count is kept for [`RECOUNT_EVERY`] and every create
+    /// admitted since is added to it: an upper bound (a refused create still counts), so the cap
+    /// is never passed, and near the cap the count is taken afresh on every create.
     pub(crate) fn room_for_one_more(&self) -> bool {
         let named = self.read();
         if named.is_empty() {
             return true;
         }
-        let total: usize =
-            self.default.resources() + named.values().map(|w| w.resources()).sum::<usize>();
-        total < self.limits.max_total_resources
+        let recount = || {
+            self.default.resources() + named.values().map(|w| w.resources()).sum::<usize>()
+        };
+        let mut total = self.total.lock().unwrap_or_else(|p| p.into_inner());
+        if total.at.is_none_or(|at| at.elapsed() >= RECOUNT_EVERY) {
+            *total = Total {
+                counted: recount(),
+                admitted: 0,
+                at: Some(Instant::now()),
+            };
+        }
+        if total.counted + total.admitted >= self.limits.max_total_resources
+            && total.admitted > 0
+        {
+            total.counted = recount();
+            total.admitted = 0;
+        }
+        let room = total.counted + total.admitted < self.limits.max_total_resources;
+        if room {
+            total.admitted += 1;
+        }
+        room
     }
 
     /// Drops named worlds idle past the timeout that have no request in flight.
