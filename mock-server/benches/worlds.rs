@@ -86,6 +86,7 @@ fn main() {
     let median = batches[batches.len() / 2];
     let live = (live_after - live_before) as f64 / count as f64;
     let rss = rss_after.saturating_sub(rss_before) as f64 / count as f64;
+    breakdown(&options.config);
     println!(
         "worlds: {count} created; median {median:.1} µs per world (batches of 100); \
          {:.1} KiB live per world (allocator), {:.1} KiB RSS per world; {} named worlds held",
@@ -93,4 +94,42 @@ fn main() {
         rss / 1024.0,
         app.worlds.len()
     );
+}
+
+/// Bytes each part of a new world keeps (the allocator's live count before and after), and
+/// what a vendor costs once its state is first changed (its own copy of the seed).
+fn breakdown(config: &Config) {
+    use understudy::vendors::{Ambient, build};
+    let measure = |what: &str, build: &dyn Fn() -> Box<dyn std::any::Any>| {
+        let before = LIVE.load(Ordering::Relaxed);
+        let kept = build();
+        let bytes = LIVE.load(Ordering::Relaxed) - before;
+        drop(kept);
+        println!("  {what}: {:.1} KiB", bytes as f64 / 1024.0);
+    };
+    let prototypes = build(config, &Ambient::new(config.seed));
+    measure("ambient (clock, ids, mutants)", &|| {
+        Box::new(Ambient::new(Some(1)))
+    });
+    for (id, vendor) in &prototypes {
+        measure(&format!("{id} forked"), &|| {
+            Box::new(vendor.fork(Ambient::new(Some(1))))
+        });
+        measure(
+            &format!("{id} forked, then reset (its own copy of the seed)"),
+            &|| {
+                let forked = vendor.fork(Ambient::new(Some(1)));
+                // An import of the seed's own export is a change that copies nothing else.
+                let seed = forked.state().export();
+                forked.state().import(seed).expect("its own export imports");
+                Box::new(forked)
+            },
+        );
+    }
+    measure("journal", &|| {
+        Box::new(understudy::journal::Journal::new(100))
+    });
+    measure("rate limiter", &|| {
+        Box::new(understudy::rate_limit::RateLimiter::new(Default::default()))
+    });
 }

@@ -309,22 +309,40 @@ fn unix_ms() -> i64 {
 pub type VendorDecorator = Arc<dyn Fn(Arc<dyn Vendor>) -> Arc<dyn Vendor> + Send + Sync>;
 
 /// What a new world is made of: the configuration, checked once at start.
+///
+/// The vendors are built once, for the default world, from the configuration; every other
+/// world forks them ([`Vendor::fork`]), sharing their configuration and seed, so a new world
+/// costs its own clock, ids, limiter, faults and journal and no copy of any vendor's state
+/// until a request changes it.
 struct Recipe {
-    config: Config,
+    journal_capacity: usize,
+    id_seed: Option<u64>,
     specs: Arc<SpecSet>,
     limits: BTreeMap<VendorId, RateLimitConfig>,
     faults: Vec<FaultRule>,
     decorate: Option<VendorDecorator>,
+    /// The default world's vendors, undecorated: what named worlds fork.
+    prototypes: BTreeMap<VendorId, Arc<dyn Vendor>>,
 }
 
 impl Recipe {
-    fn world(&self, name: Option<WorldName>) -> World {
-        let seed = match &name {
-            None => self.config.seed,
-            Some(name) => Some(world_seed(self.config.seed, name)),
-        };
-        let ambient = Ambient::new(seed);
-        let mut vendors = build(&self.config, &ambient);
+    /// A named world, forked from the prototypes.
+    fn world(&self, name: WorldName) -> World {
+        let ambient = Ambient::new(Some(world_seed(self.id_seed, &name)));
+        let vendors = self
+            .prototypes
+            .iter()
+            .map(|(id, vendor)| (*id, vendor.fork(ambient.clone())))
+            .collect();
+        self.assemble(Some(name), ambient, vendors)
+    }
+
+    fn assemble(
+        &self,
+        name: Option<WorldName>,
+        ambient: Ambient,
+        mut vendors: BTreeMap<VendorId, Arc<dyn Vendor>>,
+    ) -> World {
         if let Some(decorate) = &self.decorate {
             for vendor in vendors.values_mut() {
                 *vendor = decorate(vendor.clone());
@@ -336,7 +354,7 @@ impl Recipe {
             vendors,
             limiter: RateLimiter::new(self.limits.clone()).with_mutants(ambient.mutants.clone()),
             faults: Faults::checked(self.specs.clone(), self.faults.clone()),
-            journal: Journal::new(self.config.journal_capacity),
+            journal: Journal::new(self.journal_capacity),
             ambient,
             created: now,
             last_used: AtomicI64::new(unix_ms()),
@@ -386,16 +404,20 @@ impl Worlds {
         faults: Vec<FaultRule>,
         decorate: Option<VendorDecorator>,
     ) -> Self {
-        let world_limits = config.worlds.clone();
+        let ambient = Ambient::new(config.seed);
+        let prototypes = build(&config, &ambient);
         let recipe = Recipe {
-            config,
+            journal_capacity: config.journal_capacity,
+            id_seed: config.seed,
             specs,
             limits,
             faults,
             decorate,
+            prototypes: prototypes.clone(),
         };
+        let world_limits = config.worlds;
         Worlds {
-            default: Arc::new(recipe.world(None)),
+            default: Arc::new(recipe.assemble(None, ambient, prototypes)),
             recipe,
             limits: world_limits,
             named: RwLock::new(HashMap::new()),
@@ -443,7 +465,7 @@ impl Worlds {
                 None => return Err(WorldError::Full(named.len())),
             }
         }
-        let world = Arc::new(self.recipe.world(Some(name.clone())));
+        let world = Arc::new(self.recipe.world(name.clone()));
         world.touch(entry);
         named.insert(name.clone(), world.clone());
         tracing::debug!(world = %name, "world created");
@@ -505,9 +527,8 @@ impl Worlds {
         if named.is_empty() {
             return true;
         }
-        let recount = || {
-            self.default.resources() + named.values().map(|w| w.resources()).sum::<usize>()
-        };
+        let recount =
+            || self.default.resources() + named.values().map(|w| w.resources()).sum::<usize>();
         let mut total = self.total.lock().unwrap_or_else(|p| p.into_inner());
         if total.at.is_none_or(|at| at.elapsed() >= RECOUNT_EVERY) {
             *total = Total {
@@ -516,9 +537,7 @@ impl Worlds {
                 at: Some(Instant::now()),
             };
         }
-        if total.counted + total.admitted >= self.limits.max_total_resources
-            && total.admitted > 0
-        {
+        if total.counted + total.admitted >= self.limits.max_total_resources && total.admitted > 0 {
             total.counted = recount();
             total.admitted = 0;
         }

@@ -109,6 +109,9 @@ impl Vendor for BrokenDub {
     fn id(&self) -> VendorId {
         VendorId::Dub
     }
+    fn fork(&self, world: understudy::vendors::Ambient) -> Arc<dyn Vendor> {
+        Arc::new(BrokenDub(self.0.fork(world)))
+    }
     fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
         self.0.authenticate(op, headers)
     }

@@ -132,6 +132,10 @@ pub trait Vendor: Send + Sync {
     /// Which vendor this is.
     fn id(&self) -> VendorId;
 
+    /// The same vendor for another world: the configuration and the seed shared, the state
+    /// the seed (see [`Store::fork`]), the clock, ids and mutants `world`'s.
+    fn fork(&self, world: Ambient) -> Arc<dyn Vendor>;
+
     /// The `operationId`s it handles (its operations enum's `IDS`): the server refuses to start
     /// unless they are exactly the spec's.
     fn operations(&self) -> &'static [&'static str];

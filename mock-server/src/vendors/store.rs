@@ -5,7 +5,7 @@ use std::any::Any;
 use std::io::Write;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -69,10 +69,14 @@ impl Resources for () {
 }
 
 /// A vendor's state `S`, with the seed it started from.
+///
+/// The seed is shared, and so is the state until it first changes: a store [`Store::fork`]ed
+/// for a new world costs a pointer, and a world pays for its own copy of the seed only when a
+/// request first changes that vendor's state (copy on write, by [`Arc::make_mut`]).
 #[derive(Debug)]
 pub struct Store<S> {
-    seed: S,
-    current: Mutex<S>,
+    seed: Arc<S>,
+    current: Mutex<Arc<S>>,
     /// The current state's resource count as last taken, and whether the state may have
     /// changed since: reads never recount (counting can walk the whole state), and the cap
     /// check recounts only after a change.
@@ -84,7 +88,7 @@ pub struct Store<S> {
 /// The locked current state of a [`Store`]. Releasing it after a mutable borrow marks the
 /// store's resource count stale.
 pub struct StateGuard<'a, S: Resources> {
-    state: MutexGuard<'a, S>,
+    state: MutexGuard<'a, Arc<S>>,
     stale: &'a AtomicBool,
     generation: &'a AtomicU64,
     changed: bool,
@@ -98,10 +102,18 @@ impl<S: Resources> Deref for StateGuard<'_, S> {
     }
 }
 
-impl<S: Resources> DerefMut for StateGuard<'_, S> {
+impl<S: Resources + Clone> DerefMut for StateGuard<'_, S> {
     fn deref_mut(&mut self) -> &mut S {
         self.changed = true;
-        &mut self.state
+        Arc::make_mut(&mut self.state)
+    }
+}
+
+impl<S: Resources> StateGuard<'_, S> {
+    /// Replaces the whole state without copying the old one first.
+    fn replace(&mut self, state: Arc<S>) {
+        self.changed = true;
+        *self.state = state;
     }
 }
 
@@ -118,12 +130,25 @@ impl<S: Resources> Drop for StateGuard<'_, S> {
 impl<S: Clone + Resources> Store<S> {
     /// A store whose current and seeded states are both `seed`.
     pub fn new(seed: S) -> Self {
+        let seed = Arc::new(seed);
         Store {
             resources: AtomicUsize::new(seed.count()),
             stale: AtomicBool::new(false),
             generation: AtomicU64::new(0),
             current: Mutex::new(seed.clone()),
             seed,
+        }
+    }
+
+    /// A store for another world: the same seed, shared, and the seeded state as its current
+    /// state, whatever this store's current state is.
+    pub fn fork(&self) -> Self {
+        Store {
+            resources: AtomicUsize::new(self.seed.count()),
+            stale: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            current: Mutex::new(self.seed.clone()),
+            seed: self.seed.clone(),
         }
     }
 
@@ -153,7 +178,7 @@ where
 
     fn import(&self, state: Value) -> Result<(), ImportError> {
         let state: S = serde_json::from_value(state)?;
-        *self.lock() = state;
+        self.lock().replace(Arc::new(state));
         Ok(())
     }
 
@@ -167,12 +192,12 @@ where
             .0
             .downcast::<S>()
             .map_err(|_| ImportError("a state staged by another vendor".into()))?;
-        *self.lock() = *state;
+        self.lock().replace(Arc::new(*state));
         Ok(())
     }
 
     fn reset(&self) {
-        *self.lock() = self.seed.clone();
+        self.lock().replace(self.seed.clone());
     }
 
     fn resources(&self) -> usize {

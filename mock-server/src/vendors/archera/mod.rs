@@ -8,6 +8,7 @@ mod rules;
 mod state;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -160,7 +161,8 @@ pub struct PlanSeed {
 
 /// The Archera fake.
 pub struct Archera {
-    config: ArcheraConfig,
+    /// Shared by every world's Archera: credentials and seed never change.
+    config: Arc<ArcheraConfig>,
     world: Ambient,
     state: Store<ArcheraState>,
 }
@@ -170,7 +172,7 @@ impl Archera {
     pub fn new(config: ArcheraConfig, world: Ambient) -> Self {
         let seed = seed(&config, &world);
         Archera {
-            config,
+            config: Arc::new(config),
             world,
             state: Store::new(seed),
         }
@@ -378,6 +380,14 @@ crate::operations! {
 }
 
 impl Vendor for Archera {
+    fn fork(&self, world: Ambient) -> Arc<dyn Vendor> {
+        Arc::new(Archera {
+            config: self.config.clone(),
+            world,
+            state: self.state.fork(),
+        })
+    }
+
     fn operations(&self) -> &'static [&'static str] {
         ArcheraOp::IDS
     }

@@ -7,6 +7,7 @@ mod rules;
 mod state;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -61,7 +62,8 @@ pub struct CloudCockpitToken {
 
 /// The CloudCockpit fake.
 pub struct CloudCockpit {
-    config: CloudCockpitConfig,
+    /// Shared by every world's CloudCockpit: credentials and seed never change.
+    config: Arc<CloudCockpitConfig>,
     world: Ambient,
     state: Store<CloudCockpitState>,
 }
@@ -73,7 +75,7 @@ impl CloudCockpit {
             tenants: config.tenants.clone(),
         };
         CloudCockpit {
-            config,
+            config: Arc::new(config),
             world,
             state: Store::new(seed),
         }
@@ -97,6 +99,14 @@ crate::operations! {
 }
 
 impl Vendor for CloudCockpit {
+    fn fork(&self, world: Ambient) -> Arc<dyn Vendor> {
+        Arc::new(CloudCockpit {
+            config: self.config.clone(),
+            world,
+            state: self.state.fork(),
+        })
+    }
+
     fn operations(&self) -> &'static [&'static str] {
         CloudCockpitOp::IDS
     }

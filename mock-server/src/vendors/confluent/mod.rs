@@ -9,6 +9,7 @@ mod state;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 
 pub use errors::ConfluentError;
 pub use state::{ConfluentState, Entitlement, LinkingToken, Organization, User};
@@ -77,7 +78,8 @@ pub struct ConfluentToken {
 
 /// The Confluent fake.
 pub struct Confluent {
-    config: ConfluentConfig,
+    /// Shared by every world's Confluent: credentials and seed never change.
+    config: Arc<ConfluentConfig>,
     world: Ambient,
     state: Store<ConfluentState>,
 }
@@ -91,7 +93,7 @@ impl Confluent {
             &config.linking_tokens,
         );
         Confluent {
-            config,
+            config: Arc::new(config),
             world,
             state: Store::new(seed),
         }
@@ -107,6 +109,14 @@ impl Confluent {
 }
 
 impl Vendor for Confluent {
+    fn fork(&self, world: Ambient) -> Arc<dyn Vendor> {
+        Arc::new(Confluent {
+            config: self.config.clone(),
+            world,
+            state: self.state.fork(),
+        })
+    }
+
     fn creates(&self, op: &Operation) -> bool {
         // Activation adds a user to an existing organisation; it stores nothing new.
         ConfluentOp::of(op) != Some(ConfluentOp::ActivateSignup)

@@ -12,6 +12,7 @@ mod state;
 
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub use errors::{DubError, zod_message};
 pub use seed::{SeedError, SeedEvent, SeedLink, SeedPartner};
@@ -107,7 +108,8 @@ pub struct Program {
 
 /// The Dub fake.
 pub struct Dub {
-    config: DubConfig,
+    /// Shared by every world's Dub: credentials and seed never change.
+    config: Arc<DubConfig>,
     world: Ambient,
     state: Store<DubState>,
 }
@@ -121,7 +123,7 @@ impl Dub {
             DubState::default()
         });
         Dub {
-            config,
+            config: Arc::new(config),
             world,
             state: Store::new(seed),
         }
@@ -226,6 +228,14 @@ crate::operations! {
 }
 
 impl Vendor for Dub {
+    fn fork(&self, world: Ambient) -> Arc<dyn Vendor> {
+        Arc::new(Dub {
+            config: self.config.clone(),
+            world,
+            state: self.state.fork(),
+        })
+    }
+
     fn operations(&self) -> &'static [&'static str] {
         DubOp::IDS
     }

@@ -11,6 +11,7 @@ mod state;
 
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub use errors::EnhanceError;
 pub use state::{
@@ -125,7 +126,8 @@ pub struct EnhanceSession {
 
 /// The Enhance fake.
 pub struct Enhance {
-    config: EnhanceConfig,
+    /// Shared by every world's Enhance: credentials and seed never change.
+    config: Arc<EnhanceConfig>,
     world: Ambient,
     state: Store<EnhanceState>,
 }
@@ -140,7 +142,7 @@ impl Enhance {
             &config.subscriptions,
         );
         Enhance {
-            config,
+            config: Arc::new(config),
             world,
             state: Store::new(seed),
         }
@@ -183,6 +185,14 @@ crate::operations! {
 }
 
 impl Vendor for Enhance {
+    fn fork(&self, world: Ambient) -> Arc<dyn Vendor> {
+        Arc::new(Enhance {
+            config: self.config.clone(),
+            world,
+            state: self.state.fork(),
+        })
+    }
+
     fn operations(&self) -> &'static [&'static str] {
         EnhanceOp::IDS
     }
