@@ -326,7 +326,7 @@ fn apply(app: &App, command: Command) -> Result<(), String> {
         .mutants
         .activate(command.mutants)
         .map_err(|e| e.to_string())?;
-    let cx = Context::new(Some(op), now, &headers, &app.world.ids);
+    let cx = Context::new(Some(op), now, &headers, &app.world);
     let request = ValidatedRequest {
         path: command.path,
         query: command.query,

@@ -70,24 +70,24 @@ pub struct Context<'a> {
     pub now: OffsetDateTime,
     /// The request headers.
     pub headers: &'a HeaderMap,
-    ids: &'a IdGenerator,
+    world: &'a Ambient,
     request_id: OnceLock<String>,
 }
 
 impl<'a> Context<'a> {
-    /// The context of a request for `operation` arriving at `now` with `headers`; its request
-    /// id is drawn from `ids` when a vendor first asks for it.
+    /// The context of a request for `operation` arriving at `now` with `headers`, in `world`:
+    /// its request id is drawn from the world's ids when a vendor first asks for it.
     pub fn new(
         operation: Option<&'a Operation>,
         now: OffsetDateTime,
         headers: &'a HeaderMap,
-        ids: &'a IdGenerator,
+        world: &'a Ambient,
     ) -> Self {
         Context {
             operation,
             now,
             headers,
-            ids,
+            world,
             request_id: OnceLock::new(),
         }
     }
@@ -95,7 +95,13 @@ impl<'a> Context<'a> {
     /// The id the fake assigned to this request. Drawn on first use: most vendors never send
     /// one, and a UUID per request showed in the benchmark's profile.
     pub fn request_id(&self) -> &str {
-        self.request_id.get_or_init(|| self.ids.uuid())
+        self.request_id.get_or_init(|| self.world.ids.uuid())
+    }
+
+    /// Whether `mutant` is active in the request's world (an envelope that renders a mutant's
+    /// fault, such as CloudCockpit's dropped correlation id, asks here).
+    pub fn mutant(&self, mutant: impl Into<crate::mutants::Mutant>) -> bool {
+        self.world.mutant(mutant)
     }
 }
 

@@ -13,14 +13,14 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use errors::ArcheraError;
+pub use errors::{ArcheraError, ArcheraKind};
 pub use render::{AWS_FEATURES, AZURE_FEATURES};
 pub use rules::web_link;
 pub use state::ArcheraState;
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient};
+use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor};
 use crate::VendorId;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 use rules::Rules;
 use state::{AwsOnboarding, AzureOnboarding, OfferLinks, Org, Plan, PlanIds};
@@ -254,10 +254,11 @@ impl Archera {
             }
             Some(ArcheraOp::UpdatePartnerOrg) => rules.update_partner(state, &org_id, &body),
             // The start-up check refuses a spec with an operation no variant names.
-            None => Err(ArcheraError::from_rejection(&Rejection::Internal(format!(
-                "operation {} has no handler",
-                op.operation_id
-            )))),
+            None => Err(ArcheraError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ArcheraKind::InternalServerError,
+                format!("operation {} has no handler", op.operation_id),
+            )),
         }
     }
 }
@@ -461,7 +462,7 @@ impl Vendor for Archera {
     }
 
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
-        ArcheraError::from_rejection(rejection).reply(cx)
+        crate::pipeline::reject::<ArcheraError>(rejection, cx)
     }
 
     fn state(&self) -> &dyn StateStore {

@@ -12,12 +12,12 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub use errors::CloudCockpitError;
+pub use errors::{CloudCockpitError, CloudCockpitKind};
 pub use state::{CloudCockpitState, Customer, Reseller, Tenant};
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
+use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
 use crate::VendorId;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
 /// The roles the relationship-acceptance operation is available to.
@@ -82,10 +82,6 @@ impl CloudCockpit {
     fn token(&self, token: &str) -> Option<&CloudCockpitToken> {
         self.config.tokens.iter().find(|t| t.token == token)
     }
-
-    fn echo_correlation(&self) -> bool {
-        !self.world.mutant(CloudCockpitMutant::CorrelationIdDropped)
-    }
 }
 
 crate::operations! {
@@ -146,16 +142,16 @@ impl Vendor for CloudCockpit {
                 self.relationship_acceptance(request, caller, cx)
             }
             // The start-up check refuses a spec with an operation no variant names.
-            None => CloudCockpitError::from_rejection(
-                &Rejection::Internal(format!("operation {} has no handler", op.operation_id)),
-                cx.headers,
-            )
-            .reply(cx, self.echo_correlation()),
+            None => {
+                let internal =
+                    Rejection::Internal(format!("operation {} has no handler", op.operation_id));
+                self.reject(&internal, cx)
+            }
         }
     }
 
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
-        CloudCockpitError::from_rejection(rejection, cx.headers).reply(cx, self.echo_correlation())
+        crate::pipeline::reject::<CloudCockpitError>(rejection, cx)
     }
 
     fn state(&self) -> &dyn StateStore {
@@ -172,7 +168,7 @@ impl CloudCockpit {
         cx: &Context<'_>,
     ) -> Reply {
         let Some(token) = self.token(&caller.credential) else {
-            return CloudCockpitError::unauthorized(true).reply(cx, self.echo_correlation());
+            return CloudCockpitError::unauthorized(true).reply(cx);
         };
         let Some(tenant) = cx
             .headers
@@ -183,7 +179,7 @@ impl CloudCockpit {
                 errors::TENANT_HEADER.to_string(),
                 vec![errors::required_message(errors::TENANT_HEADER)],
             )]);
-            return CloudCockpitError::validation(missing).reply(cx, self.echo_correlation());
+            return CloudCockpitError::validation(missing).reply(cx);
         };
         let query = |name: &str| request.query.get(name).and_then(Value::as_str);
         let link = rules::acceptance_link(
@@ -200,7 +196,7 @@ impl CloudCockpit {
         );
         match link {
             Ok(link) => Reply::json(StatusCode::OK, json!(link)),
-            Err(error) => error.reply(cx, self.echo_correlation()),
+            Err(error) => error.reply(cx),
         }
     }
 }

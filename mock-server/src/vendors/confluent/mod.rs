@@ -10,12 +10,12 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use errors::ConfluentError;
+pub use errors::{ConfluentCode, ConfluentError};
 pub use state::{ConfluentState, Entitlement, LinkingToken, Organization, User};
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
+use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
 use crate::VendorId;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
 /// The scope the signup operations need.
@@ -186,7 +186,7 @@ impl Vendor for Confluent {
     }
 
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
-        ConfluentError::from_rejection(rejection).reply(cx)
+        crate::pipeline::reject::<ConfluentError>(rejection, cx)
     }
 
     fn finish(&self, reply: &mut Reply, cx: &Context<'_>) {

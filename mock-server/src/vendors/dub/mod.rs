@@ -13,13 +13,13 @@ mod state;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
-pub use errors::{DubError, zod_message};
+pub use errors::{DubCode, DubError, zod_message};
 pub use seed::{SeedError, SeedEvent, SeedLink, SeedPartner};
 pub use state::DubState;
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
+use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
 use crate::VendorId;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
 /// Plans whose workspaces may list and create partners and create partner links: those of
@@ -317,7 +317,7 @@ impl Vendor for Dub {
         cx: &Context<'_>,
     ) -> Reply {
         let Some(workspace) = self.workspace_of(&caller.credential) else {
-            return DubError::unauthorized("Unauthorized: Invalid API key.").reply();
+            return DubError::unauthorized("Unauthorized: Invalid API key.").reply(cx);
         };
         let now = crate::clock::rfc3339(cx.now);
         let mut state = self.state.lock();
@@ -432,19 +432,19 @@ impl Vendor for Dub {
                 Reply::json(status, body)
             }
             Err(error) if self.world.mutant(DubMutant::ErrorEnvelopeFlat) => {
-                let mut reply = error.reply();
+                let mut reply = error.reply(cx);
                 if let Some(inner) = reply.body.as_mut().and_then(|b| b.get_mut("error")) {
                     let inner = inner.take();
                     reply.body = Some(inner);
                 }
                 reply
             }
-            Err(error) => error.reply(),
+            Err(error) => error.reply(cx),
         }
     }
 
-    fn reject(&self, rejection: &Rejection, _cx: &Context<'_>) -> Reply {
-        DubError::from_rejection(rejection).reply()
+    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
+        crate::pipeline::reject::<DubError>(rejection, cx)
     }
 
     fn state(&self) -> &dyn StateStore {

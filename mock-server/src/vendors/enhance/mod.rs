@@ -12,15 +12,15 @@ mod state;
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 
-pub use errors::EnhanceError;
+pub use errors::{EnhanceCode, EnhanceError};
 pub use state::{
     EnhanceState, Org, Owner, Plan, PlanResource, SeedSubscription, Server, Subscription,
     UsedResource,
 };
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
+use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
 use crate::VendorId;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest, cookies};
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest, cookies};
 use crate::spec::Operation;
 
 crate::mutants! {
@@ -242,7 +242,7 @@ impl Vendor for Enhance {
         cx: &Context<'_>,
     ) -> Reply {
         let Some(caller) = self.caller(&caller.credential) else {
-            return EnhanceError::invalid_session().reply();
+            return EnhanceError::invalid_session().reply(cx);
         };
         let rules = rules::Rules {
             caller,
@@ -269,19 +269,20 @@ impl Vendor for Enhance {
                 .create_subscription(&mut state, org_id, customer_id, &body)
                 .map(|v| (StatusCode::CREATED, v)),
             // The start-up check refuses a spec with an operation no variant names.
-            None => Err(EnhanceError::from_rejection(&Rejection::Internal(format!(
-                "no rules for {}",
-                op.operation_id
-            )))),
+            None => Err(EnhanceError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                EnhanceCode::BadRequest,
+                format!("no rules for {}", op.operation_id),
+            )),
         };
         match outcome {
             Ok((status, body)) => Reply::json(status, body),
-            Err(error) => error.reply(),
+            Err(error) => error.reply(cx),
         }
     }
 
-    fn reject(&self, rejection: &Rejection, _cx: &Context<'_>) -> Reply {
-        EnhanceError::from_rejection(rejection).reply()
+    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
+        crate::pipeline::reject::<EnhanceError>(rejection, cx)
     }
 
     fn state(&self) -> &dyn StateStore {
