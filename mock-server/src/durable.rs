@@ -41,7 +41,7 @@ use crate::VendorId;
 use crate::persistence::{PersistError, StateFile};
 use crate::pipeline::{App, Reply, ValidatedRequest};
 use crate::spec::{Operation, ParamLocation};
-use crate::vendors::{Context, Principal, Vendor, fingerprint};
+use crate::vendors::{Authenticated, Context, Vendor, fingerprint};
 
 /// The log grows to about this many bytes before a snapshot folds it into the state file.
 pub const COMPACT_AFTER_BYTES: u64 = 64 << 20;
@@ -334,7 +334,7 @@ fn apply(app: &App, command: Command) -> Result<(), String> {
     };
     app.world
         .ids
-        .scoped(command.ids, || vendor.handle(op, &request, &caller, &cx));
+        .scoped(command.ids, || caller.handle(op, &request, &cx));
     Ok(())
 }
 
@@ -388,7 +388,7 @@ impl DurableLog {
         handler: &dyn Vendor,
         op: &Operation,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &dyn Authenticated,
         cx: &Context<'_>,
     ) -> (Reply, Option<Ticket>) {
         let _order = self.order(op.vendor);
@@ -397,7 +397,7 @@ impl DurableLog {
         let reply = app
             .world
             .ids
-            .scoped(seed, || handler.handle(op, request, caller, cx));
+            .scoped(seed, || caller.handle(op, request, cx));
         if handler.state().generation() == before {
             return (reply, None);
         }

@@ -9,7 +9,7 @@ pub mod enhance;
 mod operations;
 mod store;
 
-pub use operations::{OperationMismatch, check_operations};
+pub use operations::{OperationMismatch, Operations, check_operations};
 
 pub use store::{ImportError, Resources, Staged, StateGuard, StateStore, Store};
 
@@ -24,26 +24,12 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::ids::IdGenerator;
 use crate::mutants::Mutants;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest, reject};
 use crate::spec::Operation;
 
-/// The authenticated caller, as the vendor identifies it (an API key, a token, a session).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    /// The credential's identity in the vendor's configuration.
-    pub credential: String,
-}
-
-impl Principal {
-    /// A one-way fingerprint of the credential (hex of the first 16 bytes of its SHA-256): what
-    /// the durable log stores instead of the credential, resolved again at recovery against the
-    /// vendor's configured credentials (see [`Vendor::principal`]).
-    pub fn fingerprint(&self) -> String {
-        fingerprint(&self.credential)
-    }
-}
-
-/// The fingerprint of `credential` (see [`Principal::fingerprint`]).
+/// A one-way fingerprint of a credential (hex of the first 16 bytes of its SHA-256): what the
+/// durable log stores instead of the credential, resolved again at recovery against the
+/// vendor's configured credentials (see [`Vendor::principal`]).
 pub fn fingerprint(credential: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, credential.as_bytes());
     digest.as_ref()[..16]
@@ -133,17 +119,40 @@ impl Ambient {
     }
 }
 
-/// One vendor's behaviour behind the generic pipeline.
-pub trait Vendor: Send + Sync {
+/// What the pipeline needs of any vendor's caller: the credential it authenticated with, which
+/// the rate limiter counts by and the durable log fingerprints.
+pub trait Caller {
+    /// The credential, as configured.
+    fn credential(&self) -> &str;
+}
+
+/// One vendor's semantics, typed: its caller, its errors and its operations. The pipeline holds
+/// vendors as [`dyn Vendor`](Vendor), which every implementation of this trait is.
+pub trait VendorSemantics: Send + Sync + 'static {
+    /// The caller authentication resolves: a workspace, an organisation, a tenant's token.
+    type Caller<'v>: Caller + 'v
+    where
+        Self: 'v;
+
+    /// The vendor's error envelope.
+    type Error: Envelope;
+
+    /// The spec operations it serves ([`operations!`](crate::operations!)).
+    type Op: Operations;
+
     /// Which vendor this is.
     fn id(&self) -> VendorId;
 
-    /// The `operationId`s it handles (its operations enum's `IDS`): the server refuses to start
-    /// unless they are exactly the spec's.
-    fn operations(&self) -> &'static [&'static str];
+    /// Checks the request's credentials for `op` in the vendor's scheme and resolves the caller.
+    fn authenticate(
+        &self,
+        op: &Operation,
+        headers: &HeaderMap,
+    ) -> Result<Self::Caller<'_>, Rejection>;
 
-    /// Checks the request's credentials for `op` in the vendor's scheme.
-    fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection>;
+    /// The configured caller whose credential is `credential` (a logged request's caller, at
+    /// recovery), if there is one.
+    fn caller(&self, credential: &str) -> Option<Self::Caller<'_>>;
 
     /// Every credential the configuration knows (tokens, keys, sessions, and secrets a request
     /// body can carry, such as linking tokens), for resolving a fingerprint the durable log
@@ -157,19 +166,9 @@ pub trait Vendor: Send + Sync {
         None
     }
 
-    /// The configured caller whose credential has `fingerprint`, if one still does.
-    fn principal(&self, fingerprint: &str) -> Option<Principal> {
-        self.credentials()
-            .into_iter()
-            .find(|credential| self::fingerprint(credential) == fingerprint)
-            .map(|credential| Principal {
-                credential: credential.to_string(),
-            })
-    }
-
-    /// Checks what the credential may do, after the rate limiter counted the request and before
-    /// the request is validated (e.g. Dub's plan gate). Allows everything unless overridden.
-    fn authorize(&self, _op: &Operation, _caller: &Principal) -> Result<(), Rejection> {
+    /// Checks what the caller may do, after the rate limiter counted the request and before the
+    /// request is validated (e.g. Dub's plan gate). Allows everything unless overridden.
+    fn authorize(&self, _op: Self::Op, _caller: &Self::Caller<'_>) -> Result<(), Rejection> {
         Ok(())
     }
 
@@ -190,27 +189,189 @@ pub trait Vendor: Send + Sync {
     }
 
     /// The caller's rate-limit tier (e.g. Dub's workspace plan); `None` uses the vendor's limit.
-    fn rate_limit_tier(&self, _caller: &Principal) -> Option<String> {
+    fn rate_limit_tier(&self, _caller: &Self::Caller<'_>) -> Option<String> {
         None
     }
 
-    /// Answers a validated request. Rule violations are answered here, in the vendor's envelope.
+    /// Answers a validated request for `op` by `caller`. Rule violations are answered here, in
+    /// the vendor's envelope.
     fn handle(
         &self,
-        op: &Operation,
+        op: Self::Op,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &Self::Caller<'_>,
         cx: &Context<'_>,
     ) -> Reply;
-
-    /// Renders a generic stage's refusal with the vendor's status and error envelope.
-    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply;
 
     /// Adds what the vendor puts on every response (request ids …).
     fn finish(&self, _reply: &mut Reply, _cx: &Context<'_>) {}
 
     /// The vendor's state, for reset, export, import and the resource cap.
     fn state(&self) -> &dyn StateStore;
+}
+
+/// One vendor's behaviour behind the generic pipeline: [`VendorSemantics`] with its types
+/// erased, so the pipeline holds every vendor alike.
+pub trait Vendor: Send + Sync {
+    /// Which vendor this is.
+    fn id(&self) -> VendorId;
+
+    /// The `operationId`s it handles: the server refuses to start unless they are exactly the
+    /// spec's.
+    fn operations(&self) -> &'static [&'static str];
+
+    /// Checks the request's credentials for `op` and resolves the caller.
+    fn authenticate<'v>(
+        &'v self,
+        op: &Operation,
+        headers: &HeaderMap,
+    ) -> Result<Box<dyn Authenticated + 'v>, Rejection>;
+
+    /// The configured caller whose credential has `fingerprint`, if one still does.
+    fn principal<'v>(&'v self, fingerprint: &str) -> Option<Box<dyn Authenticated + 'v>>;
+
+    /// Every credential the configuration knows (see [`VendorSemantics::credentials`]).
+    fn credentials(&self) -> Vec<&str>;
+
+    /// The first configured credential of `scheme` (see
+    /// [`VendorSemantics::primary_credential`]).
+    fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str>;
+
+    /// Whether `op` stores a new resource (see [`VendorSemantics::creates`]).
+    fn creates(&self, op: &Operation) -> bool;
+
+    /// Runs a vendor-specific admin action (see [`VendorSemantics::admin_action`]).
+    fn admin_action(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, String>;
+
+    /// Renders a generic stage's refusal in the vendor's envelope.
+    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply;
+
+    /// Adds what the vendor puts on every response.
+    fn finish(&self, reply: &mut Reply, cx: &Context<'_>);
+
+    /// The vendor's state.
+    fn state(&self) -> &dyn StateStore;
+}
+
+/// A caller its vendor authenticated, bound to that vendor: what the stages after
+/// authentication ask of it.
+pub trait Authenticated {
+    /// The credential it authenticated with (what the rate limiter counts by).
+    fn credential(&self) -> &str;
+
+    /// The credential's fingerprint (what the durable log records).
+    fn fingerprint(&self) -> String {
+        fingerprint(self.credential())
+    }
+
+    /// Its rate-limit tier (see [`VendorSemantics::rate_limit_tier`]).
+    fn rate_limit_tier(&self) -> Option<String>;
+
+    /// Checks what it may do (see [`VendorSemantics::authorize`]).
+    fn authorize(&self, op: &Operation) -> Result<(), Rejection>;
+
+    /// Answers its validated request (see [`VendorSemantics::handle`]).
+    fn handle(&self, op: &Operation, request: &ValidatedRequest, cx: &Context<'_>) -> Reply;
+}
+
+/// A typed caller and its vendor.
+struct Bound<'v, V: VendorSemantics> {
+    vendor: &'v V,
+    caller: V::Caller<'v>,
+}
+
+impl<'v, V: VendorSemantics> Bound<'v, V> {
+    fn boxed(vendor: &'v V, caller: V::Caller<'v>) -> Box<dyn Authenticated + 'v> {
+        Box::new(Bound { vendor, caller })
+    }
+}
+
+impl<V: VendorSemantics> Authenticated for Bound<'_, V> {
+    fn credential(&self) -> &str {
+        self.caller.credential()
+    }
+
+    fn rate_limit_tier(&self) -> Option<String> {
+        self.vendor.rate_limit_tier(&self.caller)
+    }
+
+    fn authorize(&self, op: &Operation) -> Result<(), Rejection> {
+        V::Op::of(op).map_or(Ok(()), |op| self.vendor.authorize(op, &self.caller))
+    }
+
+    fn handle(&self, op: &Operation, request: &ValidatedRequest, cx: &Context<'_>) -> Reply {
+        match V::Op::of(op) {
+            Some(typed) => self.vendor.handle(typed, request, &self.caller, cx),
+            // Only an app assembled without the start-up check (`check_operations`) gets here.
+            None => {
+                let unhandled = format!("operation {} has no handler", op.operation_id);
+                reject::<V::Error>(&Rejection::Internal(unhandled), cx)
+            }
+        }
+    }
+}
+
+impl<V: VendorSemantics> Vendor for V {
+    fn id(&self) -> VendorId {
+        VendorSemantics::id(self)
+    }
+
+    fn operations(&self) -> &'static [&'static str] {
+        V::Op::IDS
+    }
+
+    fn authenticate<'v>(
+        &'v self,
+        op: &Operation,
+        headers: &HeaderMap,
+    ) -> Result<Box<dyn Authenticated + 'v>, Rejection> {
+        let caller = VendorSemantics::authenticate(self, op, headers)?;
+        Ok(Bound::boxed(self, caller))
+    }
+
+    fn principal<'v>(&'v self, fingerprint: &str) -> Option<Box<dyn Authenticated + 'v>> {
+        let credentials = VendorSemantics::credentials(self);
+        let credential = credentials
+            .into_iter()
+            .find(|credential| self::fingerprint(credential) == fingerprint)?;
+        Some(Bound::boxed(self, self.caller(credential)?))
+    }
+
+    fn credentials(&self) -> Vec<&str> {
+        VendorSemantics::credentials(self)
+    }
+
+    fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
+        VendorSemantics::primary_credential(self, scheme)
+    }
+
+    fn creates(&self, op: &Operation) -> bool {
+        VendorSemantics::creates(self, op)
+    }
+
+    fn admin_action(
+        &self,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        VendorSemantics::admin_action(self, name, body)
+    }
+
+    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
+        reject::<V::Error>(rejection, cx)
+    }
+
+    fn finish(&self, reply: &mut Reply, cx: &Context<'_>) {
+        VendorSemantics::finish(self, reply, cx)
+    }
+
+    fn state(&self) -> &dyn StateStore {
+        VendorSemantics::state(self)
+    }
 }
 
 /// Builds every vendor from the configuration.

@@ -18,7 +18,9 @@ pub use render::{AWS_FEATURES, AZURE_FEATURES};
 pub use rules::web_link;
 pub use state::ArcheraState;
 
-use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor};
+use super::{
+    Ambient, Caller, Context, CredentialScheme, Operations, StateStore, Store, VendorSemantics,
+};
 use crate::VendorId;
 use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -176,15 +178,6 @@ impl Archera {
         }
     }
 
-    /// The partner organisation of an API key.
-    fn partner_of(&self, key: &str) -> Option<&str> {
-        self.config
-            .api_keys
-            .iter()
-            .find(|k| k.key == key)
-            .map(|k| k.org_id.as_str())
-    }
-
     /// Admin side: the Archera stack is now deployed in `account_id` for `org_id`, so AWS
     /// verification of that account reports every feature available.
     pub fn mark_stack_deployed(&self, org_id: &str, account_id: &str) -> Result<(), ArcheraError> {
@@ -220,7 +213,7 @@ impl Archera {
     /// Runs one operation's rules against the state.
     fn dispatch(
         &self,
-        op: &Operation,
+        op: ArcheraOp,
         request: &ValidatedRequest,
         rules: &Rules<'_>,
     ) -> Result<Value, ArcheraError> {
@@ -229,18 +222,16 @@ impl Archera {
         let body = request.body.clone().unwrap_or(Value::Null);
         let mut state = self.state.lock();
         let state = &mut *state;
-        match ArcheraOp::of(op) {
-            Some(ArcheraOp::StartOnboarding) => rules.start_onboarding(state, &org_id),
-            Some(ArcheraOp::AwsCloudformationTemplate) => {
-                rules.cloudformation_template(state, &org_id)
-            }
-            Some(ArcheraOp::AwsLaunchStackUrl) => rules.launch_stack_url(state, &org_id),
-            Some(ArcheraOp::VerifyAws) => rules.verify_aws(state, &org_id, &body),
-            Some(ArcheraOp::AzureAuthUrl) => rules.azure_auth_url(state, &org_id, &body),
-            Some(ArcheraOp::VerifyAzure) => rules.verify_azure(state, &org_id),
-            Some(ArcheraOp::RegisterChildOrg) => rules.register_child(state, &org_id, &body),
-            Some(ArcheraOp::ListChildOrgs) => rules.list_children(state, &org_id),
-            Some(ArcheraOp::RecommendedPurchasePlan) => {
+        match op {
+            ArcheraOp::StartOnboarding => rules.start_onboarding(state, &org_id),
+            ArcheraOp::AwsCloudformationTemplate => rules.cloudformation_template(state, &org_id),
+            ArcheraOp::AwsLaunchStackUrl => rules.launch_stack_url(state, &org_id),
+            ArcheraOp::VerifyAws => rules.verify_aws(state, &org_id, &body),
+            ArcheraOp::AzureAuthUrl => rules.azure_auth_url(state, &org_id, &body),
+            ArcheraOp::VerifyAzure => rules.verify_azure(state, &org_id),
+            ArcheraOp::RegisterChildOrg => rules.register_child(state, &org_id, &body),
+            ArcheraOp::ListChildOrgs => rules.list_children(state, &org_id),
+            ArcheraOp::RecommendedPurchasePlan => {
                 let provider = request
                     .query
                     .get("provider")
@@ -248,17 +239,11 @@ impl Archera {
                     .unwrap_or_default();
                 rules.recommended_plan(state, &org_id, provider)
             }
-            Some(ArcheraOp::PurchasePlan) => {
+            ArcheraOp::PurchasePlan => {
                 let plan_id = request.path_str("plan_id").to_ascii_lowercase();
                 rules.purchase(state, &org_id, &plan_id, &body)
             }
-            Some(ArcheraOp::UpdatePartnerOrg) => rules.update_partner(state, &org_id, &body),
-            // The start-up check refuses a spec with an operation no variant names.
-            None => Err(ArcheraError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                ArcheraKind::InternalServerError,
-                format!("operation {} has no handler", op.operation_id),
-            )),
+            ArcheraOp::UpdatePartnerOrg => rules.update_partner(state, &org_id, &body),
         }
     }
 }
@@ -378,10 +363,16 @@ crate::operations! {
     }
 }
 
-impl Vendor for Archera {
-    fn operations(&self) -> &'static [&'static str] {
-        ArcheraOp::IDS
+impl Caller for &ArcheraKey {
+    fn credential(&self) -> &str {
+        &self.key
     }
+}
+
+impl VendorSemantics for Archera {
+    type Caller<'v> = &'v ArcheraKey;
+    type Error = ArcheraError;
+    type Op = ArcheraOp;
 
     fn creates(&self, op: &Operation) -> bool {
         ArcheraOp::of(op) == Some(ArcheraOp::RegisterChildOrg)
@@ -427,31 +418,29 @@ impl Vendor for Archera {
             .collect()
     }
 
-    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<&ArcheraKey, Rejection> {
         let key = headers
             .get("x-api-key")
             .and_then(|v| v.to_str().ok())
             .filter(|k| !k.is_empty())
             .ok_or(Rejection::MissingCredentials)?;
-        self.partner_of(key)
-            .map(|_| Principal {
-                credential: key.to_string(),
-            })
-            .ok_or(Rejection::UnknownCredentials)
+        self.caller(key).ok_or(Rejection::UnknownCredentials)
+    }
+
+    /// An API key and, through it, the partner organisation it belongs to.
+    fn caller(&self, credential: &str) -> Option<&ArcheraKey> {
+        self.config.api_keys.iter().find(|k| k.key == credential)
     }
 
     fn handle(
         &self,
-        op: &Operation,
+        op: ArcheraOp,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &&ArcheraKey,
         cx: &Context<'_>,
     ) -> Reply {
-        let Some(partner_id) = self.partner_of(&caller.credential) else {
-            return self.reject(&Rejection::UnknownCredentials, cx);
-        };
         let rules = Rules {
-            partner_id,
+            partner_id: &caller.org_id,
             world: &self.world,
             now: crate::clock::rfc3339(cx.now),
         };
@@ -459,10 +448,6 @@ impl Vendor for Archera {
             Ok(body) => Reply::json(StatusCode::OK, body),
             Err(error) => error.reply(cx),
         }
-    }
-
-    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
-        crate::pipeline::reject::<ArcheraError>(rejection, cx)
     }
 
     fn state(&self) -> &dyn StateStore {

@@ -15,7 +15,9 @@ use serde_json::{Value, json};
 pub use errors::{CloudCockpitError, CloudCockpitKind};
 pub use state::{CloudCockpitState, Customer, Reseller, Tenant};
 
-use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
+use super::{
+    Ambient, Caller, Context, CredentialScheme, StateStore, Store, VendorSemantics, bearer,
+};
 use crate::VendorId;
 use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
@@ -78,10 +80,6 @@ impl CloudCockpit {
             state: Store::new(seed),
         }
     }
-
-    fn token(&self, token: &str) -> Option<&CloudCockpitToken> {
-        self.config.tokens.iter().find(|t| t.token == token)
-    }
 }
 
 crate::operations! {
@@ -92,10 +90,16 @@ crate::operations! {
     }
 }
 
-impl Vendor for CloudCockpit {
-    fn operations(&self) -> &'static [&'static str] {
-        CloudCockpitOp::IDS
+impl Caller for &CloudCockpitToken {
+    fn credential(&self) -> &str {
+        &self.token
     }
+}
+
+impl VendorSemantics for CloudCockpit {
+    type Caller<'v> = &'v CloudCockpitToken;
+    type Error = CloudCockpitError;
+    type Op = CloudCockpitOp;
 
     fn id(&self) -> VendorId {
         VendorId::Cloudcockpit
@@ -104,17 +108,23 @@ impl Vendor for CloudCockpit {
     /// The bearer token alone decides 401 (ASP.NET authentication runs first) and its role
     /// decides 403 (the role requirement is an authorization filter, before model binding).
     /// The tenant is resolved by the handler, after validation.
-    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+    fn authenticate(
+        &self,
+        _op: &Operation,
+        headers: &HeaderMap,
+    ) -> Result<&CloudCockpitToken, Rejection> {
         let token = bearer(headers)?.ok_or(Rejection::MissingCredentials)?;
-        let known = self.token(token).ok_or(Rejection::UnknownCredentials)?;
+        let known = self.caller(token).ok_or(Rejection::UnknownCredentials)?;
         if !ROLES.contains(&known.role.as_str()) {
             return Err(Rejection::Forbidden(
                 "Available to the roles: csp, reseller.".into(),
             ));
         }
-        Ok(Principal {
-            credential: known.token.clone(),
-        })
+        Ok(known)
+    }
+
+    fn caller(&self, credential: &str) -> Option<&CloudCockpitToken> {
+        self.config.tokens.iter().find(|t| t.token == credential)
     }
 
     fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
@@ -132,26 +142,16 @@ impl Vendor for CloudCockpit {
 
     fn handle(
         &self,
-        op: &Operation,
+        op: CloudCockpitOp,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &&CloudCockpitToken,
         cx: &Context<'_>,
     ) -> Reply {
-        match CloudCockpitOp::of(op) {
-            Some(CloudCockpitOp::RelationshipAcceptance) => {
+        match op {
+            CloudCockpitOp::RelationshipAcceptance => {
                 self.relationship_acceptance(request, caller, cx)
             }
-            // The start-up check refuses a spec with an operation no variant names.
-            None => {
-                let internal =
-                    Rejection::Internal(format!("operation {} has no handler", op.operation_id));
-                self.reject(&internal, cx)
-            }
         }
-    }
-
-    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
-        crate::pipeline::reject::<CloudCockpitError>(rejection, cx)
     }
 
     fn state(&self) -> &dyn StateStore {
@@ -164,12 +164,9 @@ impl CloudCockpit {
     fn relationship_acceptance(
         &self,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &CloudCockpitToken,
         cx: &Context<'_>,
     ) -> Reply {
-        let Some(token) = self.token(&caller.credential) else {
-            return CloudCockpitError::unauthorized(true).reply(cx);
-        };
         let Some(tenant) = cx
             .headers
             .get(errors::TENANT_HEADER)
@@ -185,7 +182,7 @@ impl CloudCockpit {
         let link = rules::acceptance_link(
             &self.state.lock(),
             &rules::Request {
-                caller: token,
+                caller,
                 tenant,
                 provider_instance_id: query("providerInstanceId").unwrap_or_default(),
                 reseller_id: query("resellerId"),

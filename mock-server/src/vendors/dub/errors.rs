@@ -37,15 +37,6 @@ impl DubError {
         Self::new(StatusCode::BAD_REQUEST, DubCode::BadRequest, message.into())
     }
 
-    /// 401 `unauthorized`.
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            DubCode::Unauthorized,
-            message.into(),
-        )
-    }
-
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, DubCode::NotFound, message.into())
