@@ -338,7 +338,7 @@ fn vendor(app: &App, name: &str) -> Result<VendorId, AdminError> {
 }
 
 async fn openapi() -> Response {
-    match serde_norway::from_str::<Value>(OPENAPI_YAML) {
+    match contract::document(OPENAPI_YAML) {
         Ok(document) => Json(document).into_response(),
         Err(error) => AdminError::BadRequest(error.to_string()).into_response(),
     }

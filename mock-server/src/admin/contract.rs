@@ -42,6 +42,20 @@ pub struct AdminContract {
 #[error("admin-openapi.yaml: {0}")]
 pub struct ContractError(String);
 
+/// The admin document `yaml` as served and enforced: its `VendorName` lists the vendors the
+/// registry has, so a vendor added there is named by the admin API without editing the YAML.
+pub fn document(yaml: &str) -> Result<Value, ContractError> {
+    let mut document: Value =
+        serde_norway::from_str(yaml).map_err(|e| ContractError(e.to_string()))?;
+    if let Some(names) = document.pointer_mut("/components/schemas/VendorName/enum") {
+        *names = crate::VendorId::ALL
+            .iter()
+            .map(|v| json!(v.name()))
+            .collect();
+    }
+    Ok(document)
+}
+
 static CONTRACT: LazyLock<Result<AdminContract, ContractError>> =
     LazyLock::new(|| AdminContract::compile(OPENAPI_YAML));
 
@@ -51,10 +65,10 @@ impl AdminContract {
         CONTRACT.as_ref()
     }
 
-    /// Compiles `yaml` (an OpenAPI 3.0 document).
+    /// Compiles `yaml` (an OpenAPI 3.0 document), its vendor names the registry's (see
+    /// [`document`]).
     pub fn compile(yaml: &str) -> Result<Self, ContractError> {
-        let mut document: Value =
-            serde_norway::from_str(yaml).map_err(|e| ContractError(e.to_string()))?;
+        let mut document = document(yaml)?;
         openapi30_to_2020_12(&mut document);
         let base = "https://understudy.invalid/admin-openapi.json";
         let registry = jsonschema::Registry::new()

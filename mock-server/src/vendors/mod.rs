@@ -1,13 +1,74 @@
 //! The vendor modules: the only vendor-specific code. Each one owns its credentials, its error
 //! envelope, its state and its rules; everything generic comes from the spec.
 
-pub mod archera;
-pub mod cloudcockpit;
-pub mod confluent;
-pub mod dub;
-pub mod enhance;
 mod operations;
+mod registry;
 mod store;
+
+use registry::Registered;
+pub(crate) use registry::for_each_vendor;
+
+/// The vendor modules, each declared by its registry line; each type is [`Registered`] as the
+/// vendor its line names.
+macro_rules! vendor_modules {
+    ( $( $(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])? $variant:ident = $name:ident : $ty:ident, )* ) => {
+        $(
+            $(#[cfg($cfg)])?
+            pub mod $name;
+
+            $(#[cfg($cfg)])?
+            impl Registered for $name::$ty {
+                const ID: VendorId = VendorId::$variant;
+            }
+        )*
+
+        /// Builds every vendor from the configuration, each from its section of it.
+        pub fn build(config: &Config, world: &Ambient) -> BTreeMap<VendorId, Arc<dyn Vendor>> {
+            let mut vendors: BTreeMap<VendorId, Arc<dyn Vendor>> = BTreeMap::new();
+            $(
+                $(#[cfg($cfg)])?
+                vendors.insert(
+                    VendorId::$variant,
+                    Arc::new(<$name::$ty as VendorSemantics>::new(config.$name.clone(), world.clone())),
+                );
+            )*
+            vendors
+        }
+
+        /// Every mutant the fake can commit: each vendor's, and the rate limiter's.
+        pub fn mutant_catalogue() -> Vec<Mutant> {
+            let mut catalogue = Vec::new();
+            $(
+                $(#[cfg($cfg)])?
+                catalogue.extend_from_slice(<$name::$ty as VendorSemantics>::MUTANTS);
+            )*
+            catalogue.extend_from_slice(crate::rate_limit::LimiterMutant::CATALOGUE);
+            catalogue
+        }
+
+        /// Each vendor's section of the built-in configuration, for those whose section is not
+        /// in `default-config.yaml` (see [`VendorSemantics::DEFAULT_CONFIG`]).
+        pub(crate) fn default_config_sections() -> Vec<(&'static str, &'static str)> {
+            let mut sections = Vec::new();
+            $(
+                $(#[cfg($cfg)])?
+                if let Some(section) = <$name::$ty as VendorSemantics>::DEFAULT_CONFIG {
+                    sections.push((stringify!($name), section));
+                }
+            )*
+            sections
+        }
+
+        /// The spec compiled into the binary for `vendor`, so `understudy serve` needs no files.
+        pub(crate) fn embedded_spec(vendor: VendorId) -> &'static str {
+            match vendor {
+                $( $(#[cfg($cfg)])? VendorId::$variant => <$name::$ty as VendorSemantics>::SPEC, )*
+            }
+        }
+    };
+}
+
+for_each_vendor!(vendor_modules);
 
 pub use operations::{OperationMismatch, Operations, check_operations};
 
@@ -19,11 +80,14 @@ use std::sync::{Arc, OnceLock};
 use axum::http::{HeaderMap, StatusCode, header};
 use time::OffsetDateTime;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::VendorId;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ids::IdGenerator;
-use crate::mutants::Mutants;
+use crate::mutants::{Mutant, Mutants};
 use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest, reject};
 use crate::spec::Operation;
 
@@ -126,9 +190,13 @@ pub trait Caller {
     fn credential(&self) -> &str;
 }
 
-/// One vendor's semantics, typed: its caller, its errors and its operations. The pipeline holds
-/// vendors as [`dyn Vendor`](Vendor), which every implementation of this trait is.
-pub trait VendorSemantics: Send + Sync + 'static {
+/// One vendor's semantics, typed: its configuration, its spec, its caller, its errors, its
+/// operations and its mutants. The pipeline holds vendors as [`dyn Vendor`](Vendor), which every
+/// implementation of this trait is; only a type the registry lists can implement it.
+pub trait VendorSemantics: Registered + Send + Sync + Sized + 'static {
+    /// The vendor's section of the configuration (credentials, the seeded world).
+    type Config: Clone + std::fmt::Debug + Serialize + DeserializeOwned + Send + Sync;
+
     /// The caller authentication resolves: a workspace, an organisation, a tenant's token.
     type Caller<'v>: Caller + 'v
     where
@@ -140,8 +208,23 @@ pub trait VendorSemantics: Send + Sync + 'static {
     /// The spec operations it serves ([`operations!`](crate::operations!)).
     type Op: Operations;
 
-    /// Which vendor this is.
-    fn id(&self) -> VendorId;
+    /// The vendor's OpenAPI document (YAML), compiled into the binary.
+    const SPEC: &'static str;
+
+    /// The mutants the vendor can commit ([`mutants!`](crate::mutants!)'s `CATALOGUE`).
+    const MUTANTS: &'static [Mutant] = &[];
+
+    /// The vendor's section of the built-in configuration (YAML), when it is not in
+    /// `default-config.yaml`, where the first five vendors' sections are documented for users.
+    const DEFAULT_CONFIG: Option<&'static str> = None;
+
+    /// The vendor with `config`, in `world`, its state seeded from the configuration.
+    fn new(config: Self::Config, world: Ambient) -> Self;
+
+    /// Which vendor this is: its registry line's.
+    fn id(&self) -> VendorId {
+        Self::ID
+    }
 
     /// Checks the request's credentials for `op` in the vendor's scheme and resolves the caller.
     fn authenticate(
@@ -185,7 +268,7 @@ pub trait VendorSemantics: Send + Sync + 'static {
         name: &str,
         _body: &serde_json::Value,
     ) -> Result<serde_json::Value, String> {
-        Err(format!("{} has no admin action {name:?}", self.id()))
+        Err(format!("{} has no admin action {name:?}", Self::ID))
     }
 
     /// The caller's rate-limit tier (e.g. Dub's workspace plan); `None` uses the vendor's limit.
@@ -372,40 +455,6 @@ impl<V: VendorSemantics> Vendor for V {
     fn state(&self) -> &dyn StateStore {
         VendorSemantics::state(self)
     }
-}
-
-/// Builds every vendor from the configuration.
-pub fn build(config: &Config, world: &Ambient) -> BTreeMap<VendorId, Arc<dyn Vendor>> {
-    let vendors: [Arc<dyn Vendor>; 5] = [
-        Arc::new(confluent::Confluent::new(
-            config.confluent.clone(),
-            world.clone(),
-        )),
-        Arc::new(enhance::Enhance::new(config.enhance.clone(), world.clone())),
-        Arc::new(cloudcockpit::CloudCockpit::new(
-            config.cloudcockpit.clone(),
-            world.clone(),
-        )),
-        Arc::new(dub::Dub::new(config.dub.clone(), world.clone())),
-        Arc::new(archera::Archera::new(config.archera.clone(), world.clone())),
-    ];
-    vendors.into_iter().map(|v| (v.id(), v)).collect()
-}
-
-/// Every mutant the fake can commit: each vendor's, and the rate limiter's.
-pub fn mutant_catalogue() -> Vec<crate::mutants::Mutant> {
-    fn all<M: Copy + Into<crate::mutants::Mutant>>(
-        mutants: &[M],
-    ) -> impl Iterator<Item = crate::mutants::Mutant> + '_ {
-        mutants.iter().map(|m| (*m).into())
-    }
-    all(confluent::ConfluentMutant::ALL)
-        .chain(all(enhance::EnhanceMutant::ALL))
-        .chain(all(cloudcockpit::CloudCockpitMutant::ALL))
-        .chain(all(dub::DubMutant::ALL))
-        .chain(all(crate::rate_limit::LimiterMutant::ALL))
-        .chain(all(archera::ArcheraMutant::ALL))
-        .collect()
 }
 
 /// The spec's documented success for `op`, answered with its example: how an operation whose

@@ -21,7 +21,7 @@ pub use state::ArcheraState;
 use super::{
     Ambient, Caller, Context, CredentialScheme, Operations, StateStore, Store, VendorSemantics,
 };
-use crate::VendorId;
+use crate::mutants::Mutant;
 use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 use rules::Rules;
@@ -168,15 +168,6 @@ pub struct Archera {
 }
 
 impl Archera {
-    /// An Archera fake with the configured keys and the seeded organisations and plans.
-    pub fn new(config: ArcheraConfig, world: Ambient) -> Self {
-        let seed = seed(&config, &world);
-        Archera {
-            config,
-            world,
-            state: Store::new(seed),
-        }
-    }
 
     /// Admin side: the Archera stack is now deployed in `account_id` for `org_id`, so AWS
     /// verification of that account reports every feature available.
@@ -373,6 +364,21 @@ impl VendorSemantics for Archera {
     type Caller<'v> = &'v ArcheraKey;
     type Error = ArcheraError;
     type Op = ArcheraOp;
+    type Config = ArcheraConfig;
+
+    const SPEC: &'static str = include_str!("../../../../specs/archera.yaml");
+    const MUTANTS: &'static [Mutant] = ArcheraMutant::CATALOGUE;
+
+    /// An Archera fake with the configured keys and the seeded organisations and plans.
+    fn new(config: ArcheraConfig, world: Ambient) -> Self {
+        let seed = seed(&config, &world);
+        Archera {
+            config,
+            world,
+            state: Store::new(seed),
+        }
+    }
+
 
     fn creates(&self, op: &Operation) -> bool {
         ArcheraOp::of(op) == Some(ArcheraOp::RegisterChildOrg)
@@ -399,10 +405,6 @@ impl VendorSemantics for Archera {
         };
         done.map(|()| body.clone())
             .map_err(|_| format!("no organisation {}", body["org_id"]))
-    }
-
-    fn id(&self) -> VendorId {
-        VendorId::Archera
     }
 
     fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {

@@ -18,7 +18,7 @@ pub use state::{CloudCockpitState, Customer, Reseller, Tenant};
 use super::{
     Ambient, Caller, Context, CredentialScheme, StateStore, Store, VendorSemantics, bearer,
 };
-use crate::VendorId;
+use crate::mutants::Mutant;
 use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
@@ -68,19 +68,6 @@ pub struct CloudCockpit {
     state: Store<CloudCockpitState>,
 }
 
-impl CloudCockpit {
-    /// A CloudCockpit fake with the given credentials and seeded world.
-    pub fn new(config: CloudCockpitConfig, world: Ambient) -> Self {
-        let seed = CloudCockpitState {
-            tenants: config.tenants.clone(),
-        };
-        CloudCockpit {
-            config,
-            world,
-            state: Store::new(seed),
-        }
-    }
-}
 
 crate::operations! {
     /// CloudCockpit's operations, as the spec names them.
@@ -100,10 +87,23 @@ impl VendorSemantics for CloudCockpit {
     type Caller<'v> = &'v CloudCockpitToken;
     type Error = CloudCockpitError;
     type Op = CloudCockpitOp;
+    type Config = CloudCockpitConfig;
 
-    fn id(&self) -> VendorId {
-        VendorId::Cloudcockpit
+    const SPEC: &'static str = include_str!("../../../../specs/cloudcockpit.yaml");
+    const MUTANTS: &'static [Mutant] = CloudCockpitMutant::CATALOGUE;
+
+    /// A CloudCockpit fake with the given credentials and seeded world.
+    fn new(config: CloudCockpitConfig, world: Ambient) -> Self {
+        let seed = CloudCockpitState {
+            tenants: config.tenants.clone(),
+        };
+        CloudCockpit {
+            config,
+            world,
+            state: Store::new(seed),
+        }
     }
+
 
     /// The bearer token alone decides 401 (ASP.NET authentication runs first) and its role
     /// decides 403 (the role requirement is an authorization filter, before model binding).

@@ -17,7 +17,7 @@ use super::{
     Ambient, Caller, Context, CredentialScheme, Operations, StateStore, Store, VendorSemantics,
     bearer,
 };
-use crate::VendorId;
+use crate::mutants::Mutant;
 use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
@@ -86,19 +86,6 @@ pub struct Confluent {
 }
 
 impl Confluent {
-    /// A Confluent fake with the given credentials and seeded world.
-    pub fn new(config: ConfluentConfig, world: Ambient) -> Self {
-        let seed = ConfluentState::seeded(
-            &config.organizations,
-            &config.entitlements,
-            &config.linking_tokens,
-        );
-        Confluent {
-            config,
-            world,
-            state: Store::new(seed),
-        }
-    }
 
     fn faults(&self) -> rules::Faults {
         rules::Faults {
@@ -119,14 +106,29 @@ impl VendorSemantics for Confluent {
     type Caller<'v> = &'v ConfluentToken;
     type Error = ConfluentError;
     type Op = ConfluentOp;
+    type Config = ConfluentConfig;
+
+    const SPEC: &'static str = include_str!("../../../../specs/confluent.yaml");
+    const MUTANTS: &'static [Mutant] = ConfluentMutant::CATALOGUE;
+
+    /// A Confluent fake with the given credentials and seeded world.
+    fn new(config: ConfluentConfig, world: Ambient) -> Self {
+        let seed = ConfluentState::seeded(
+            &config.organizations,
+            &config.entitlements,
+            &config.linking_tokens,
+        );
+        Confluent {
+            config,
+            world,
+            state: Store::new(seed),
+        }
+    }
+
 
     fn creates(&self, op: &Operation) -> bool {
         // Activation adds a user to an existing organisation; it stores nothing new.
         ConfluentOp::of(op) != Some(ConfluentOp::ActivateSignup)
-    }
-
-    fn id(&self) -> VendorId {
-        VendorId::Confluent
     }
 
     fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {

@@ -21,7 +21,7 @@ use super::{
     Ambient, Caller, Context, CredentialScheme, Operations, StateStore, Store, VendorSemantics,
     bearer,
 };
-use crate::VendorId;
+use crate::mutants::Mutant;
 use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
@@ -131,19 +131,6 @@ pub struct Dub {
 }
 
 impl Dub {
-    /// A Dub fake with the configured workspaces and the configured seed. A seed entry naming
-    /// a program no workspace has is reported and the world starts empty instead.
-    pub fn new(config: DubConfig, world: Ambient) -> Self {
-        let seed = seed::state(&config).unwrap_or_else(|error| {
-            tracing::error!(%error, "dub seed ignored");
-            DubState::default()
-        });
-        Dub {
-            config,
-            world,
-            state: Store::new(seed),
-        }
-    }
 
     /// `record-events`: clicks, leads and sales on one link, now or at a given moment.
     fn record_events(&self, body: &serde_json::Value) -> Result<serde_json::Value, String> {
@@ -240,10 +227,25 @@ impl VendorSemantics for Dub {
     type Caller<'v> = DubCaller<'v>;
     type Error = DubError;
     type Op = DubOp;
+    type Config = DubConfig;
 
-    fn id(&self) -> VendorId {
-        VendorId::Dub
+    const SPEC: &'static str = include_str!("../../../../specs/dub.yaml");
+    const MUTANTS: &'static [Mutant] = DubMutant::CATALOGUE;
+
+    /// A Dub fake with the configured workspaces and the configured seed. A seed entry naming
+    /// a program no workspace has is reported and the world starts empty instead.
+    fn new(config: DubConfig, world: Ambient) -> Self {
+        let seed = seed::state(&config).unwrap_or_else(|error| {
+            tracing::error!(%error, "dub seed ignored");
+            DubState::default()
+        });
+        Dub {
+            config,
+            world,
+            state: Store::new(seed),
+        }
     }
+
 
     fn authenticate(
         &self,

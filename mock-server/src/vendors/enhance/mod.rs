@@ -19,7 +19,7 @@ pub use state::{
 };
 
 use super::{Ambient, Context, CredentialScheme, StateStore, Store, VendorSemantics, bearer};
-use crate::VendorId;
+use crate::mutants::Mutant;
 use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest, cookies};
 use crate::spec::Operation;
 
@@ -131,20 +131,6 @@ pub struct Enhance {
 }
 
 impl Enhance {
-    /// An Enhance fake with the configured credentials and world.
-    pub fn new(config: EnhanceConfig, world: Ambient) -> Self {
-        let seed = EnhanceState::seed(
-            config.orgs.clone(),
-            config.plans.clone(),
-            config.servers.clone(),
-            &config.subscriptions,
-        );
-        Enhance {
-            config,
-            world,
-            state: Store::new(seed),
-        }
-    }
 
     /// The member a session cookie `id0` belongs to.
     fn session(&self, id0: &str) -> Option<rules::Caller<'_>> {
@@ -189,10 +175,26 @@ impl VendorSemantics for Enhance {
     type Caller<'v> = rules::Caller<'v>;
     type Error = EnhanceError;
     type Op = EnhanceOp;
+    type Config = EnhanceConfig;
 
-    fn id(&self) -> VendorId {
-        VendorId::Enhance
+    const SPEC: &'static str = include_str!("../../../../specs/enhance.yaml");
+    const MUTANTS: &'static [Mutant] = EnhanceMutant::CATALOGUE;
+
+    /// An Enhance fake with the configured credentials and world.
+    fn new(config: EnhanceConfig, world: Ambient) -> Self {
+        let seed = EnhanceState::seed(
+            config.orgs.clone(),
+            config.plans.clone(),
+            config.servers.clone(),
+            &config.subscriptions,
+        );
+        Enhance {
+            config,
+            world,
+            state: Store::new(seed),
+        }
     }
+
 
     fn authenticate(
         &self,
