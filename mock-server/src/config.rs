@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -13,10 +14,26 @@ use crate::VendorId;
 use crate::connections::ConnectionLimits;
 use crate::faults::FaultRule;
 use crate::rate_limit::RateLimitConfig;
-use crate::vendors::{archera, cloudcockpit, confluent, dub, enhance};
+use crate::vendors::VendorSemantics;
 
-/// The embedded default configuration, as YAML text.
-pub const DEFAULT_CONFIG: &str = include_str!("../default-config.yaml");
+/// `default-config.yaml`: the generic settings and the sections of the vendors documented there.
+const DEFAULT_FILE: &str = include_str!("../default-config.yaml");
+
+/// The built-in default configuration, as YAML text: `default-config.yaml`, then the section of
+/// every vendor that brings its own (see [`VendorSemantics::DEFAULT_CONFIG`]).
+pub fn default_yaml() -> &'static str {
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        let mut text = DEFAULT_FILE.to_string();
+        for (name, section) in crate::vendors::default_config_sections() {
+            text.push_str(&format!("\n{name}:\n"));
+            for line in section.lines() {
+                text.push_str(&format!("  {line}\n"));
+            }
+        }
+        text
+    });
+    &TEXT
+}
 
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -34,51 +51,56 @@ pub enum ConfigError {
     Parse(String),
 }
 
-/// The whole configuration.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// Seed for the id generator; `None` for random ids.
-    pub seed: Option<u64>,
-    /// Dub workspaces, programs and API keys.
-    pub dub: dub::DubConfig,
-    /// Confluent OAuth tokens.
-    pub confluent: confluent::ConfluentConfig,
-    /// Enhance access tokens and sessions.
-    pub enhance: enhance::EnhanceConfig,
-    /// CloudCockpit tokens and tenants.
-    pub cloudcockpit: cloudcockpit::CloudCockpitConfig,
-    /// Archera API keys.
-    pub archera: archera::ArcheraConfig,
-    /// Rate limits by vendor; a vendor absent here (or set to null) is not limited.
-    #[serde(default)]
-    pub rate_limits: BTreeMap<VendorId, Option<RateLimitConfig>>,
-    /// How many exchanges the request journal keeps (a ring buffer).
-    #[serde(default = "default_journal")]
-    pub journal_capacity: usize,
-    /// The most resources one vendor stores; creates beyond it get the vendor's "limit
-    /// reached" error (resources are never evicted behind a client's back).
-    #[serde(default = "default_max_resources")]
-    pub max_resources: usize,
-    /// Whether the admin API answers clients that are not on loopback.
-    #[serde(default)]
-    pub admin_remote: bool,
-    /// A token that admits admin calls from clients that are not on loopback when they send it
-    /// as `Authorization: Bearer TOKEN` (`--admin-token`, `UNDERSTUDY_ADMIN_TOKEN`). Without
-    /// it (and without `admin_remote`) remote admin calls are refused.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_token: Option<String>,
-    /// Fault and latency injection rules in force from the start.
-    #[serde(default)]
-    pub faults: Vec<FaultRule>,
-    /// Connection timeouts and the connection limit.
-    #[serde(default)]
-    pub connections: ConnectionLimits,
-    /// How many worlds may exist, how long an idle one is kept, and the resource cap across
-    /// all of them (see [`crate::worlds`]).
-    #[serde(default)]
-    pub worlds: crate::worlds::WorldLimits,
+macro_rules! config {
+    ( $( $(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])? $variant:ident = $name:ident : $ty:ident, )* ) => {
+        /// The whole configuration: one section per vendor (as the registry lists them), then
+        /// what is generic.
+        #[derive(Clone, Debug, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Config {
+            /// Seed for the id generator; `None` for random ids.
+            pub seed: Option<u64>,
+            $(
+                $(#[doc = $doc])*
+                #[doc = ""]
+                #[doc = concat!("Its section, `", stringify!($name), ":`: credentials and the seeded world.")]
+                $(#[cfg($cfg)])?
+                pub $name: <crate::vendors::$name::$ty as VendorSemantics>::Config,
+            )*
+            /// Rate limits by vendor; a vendor absent here (or set to null) is not limited.
+            #[serde(default)]
+            pub rate_limits: BTreeMap<VendorId, Option<RateLimitConfig>>,
+            /// How many exchanges the request journal keeps (a ring buffer).
+            #[serde(default = "default_journal")]
+            pub journal_capacity: usize,
+            /// The most resources one vendor stores; creates beyond it get the vendor's "limit
+            /// reached" error (resources are never evicted behind a client's back).
+            #[serde(default = "default_max_resources")]
+            pub max_resources: usize,
+            /// Whether the admin API answers clients that are not on loopback.
+            #[serde(default)]
+            pub admin_remote: bool,
+            /// A token that admits admin calls from clients that are not on loopback when they
+            /// send it as `Authorization: Bearer TOKEN` (`--admin-token`,
+            /// `UNDERSTUDY_ADMIN_TOKEN`). Without it (and without `admin_remote`) remote admin
+            /// calls are refused.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub admin_token: Option<String>,
+            /// Fault and latency injection rules in force from the start.
+            #[serde(default)]
+            pub faults: Vec<FaultRule>,
+            /// Connection timeouts and the connection limit.
+            #[serde(default)]
+            pub connections: ConnectionLimits,
+            /// How many worlds may exist, how long an idle one is kept, and the resource cap
+            /// across all of them (see [`crate::worlds`]).
+            #[serde(default)]
+            pub worlds: crate::worlds::WorldLimits,
+        }
+    };
 }
+
+crate::vendors::for_each_vendor!(config);
 
 fn default_journal() -> usize {
     crate::journal::DEFAULT_CAPACITY
@@ -100,7 +122,7 @@ impl Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config::from_yaml(DEFAULT_CONFIG).expect("the embedded default configuration is valid")
+        Config::from_yaml(default_yaml()).expect("the embedded default configuration is valid")
     }
 }
 
@@ -112,7 +134,7 @@ impl Config {
 
     /// The default configuration with `overrides` (YAML) merged over it.
     pub fn with_overrides(overrides: &str) -> Result<Self, ConfigError> {
-        let mut base: Value = serde_norway::from_str(DEFAULT_CONFIG)
+        let mut base: Value = serde_norway::from_str(default_yaml())
             .map_err(|e| ConfigError::Parse(e.to_string()))?;
         let user: Value =
             serde_norway::from_str(overrides).map_err(|e| ConfigError::Parse(e.to_string()))?;

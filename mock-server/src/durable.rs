@@ -41,7 +41,7 @@ use crate::VendorId;
 use crate::persistence::{PersistError, StateFile};
 use crate::pipeline::{App, Reply, ValidatedRequest};
 use crate::spec::{Operation, ParamLocation};
-use crate::vendors::{Context, Principal, Vendor, fingerprint};
+use crate::vendors::{Authenticated, Context, Vendor, fingerprint};
 
 /// The log grows to about this many bytes before a snapshot folds it into the state file.
 pub const COMPACT_AFTER_BYTES: u64 = 64 << 20;
@@ -327,7 +327,7 @@ fn apply(app: &App, command: Command) -> Result<(), String> {
         .mutants
         .activate(command.mutants)
         .map_err(|e| e.to_string())?;
-    let cx = Context::new(Some(op), now, &headers, &app.world().ambient.ids);
+    let cx = Context::new(Some(op), now, &headers, &app.world().ambient);
     let request = ValidatedRequest {
         path: command.path,
         query: command.query,
@@ -336,7 +336,7 @@ fn apply(app: &App, command: Command) -> Result<(), String> {
     app.world()
         .ambient
         .ids
-        .scoped(command.ids, || vendor.handle(op, &request, &caller, &cx));
+        .scoped(command.ids, || caller.handle(op, &request, &cx));
     Ok(())
 }
 
@@ -390,7 +390,7 @@ impl DurableLog {
         handler: &dyn Vendor,
         op: &Operation,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &dyn Authenticated,
         cx: &Context<'_>,
     ) -> (Reply, Option<Ticket>) {
         let _order = self.order(op.vendor);
@@ -400,7 +400,7 @@ impl DurableLog {
             .world()
             .ambient
             .ids
-            .scoped(seed, || handler.handle(op, request, caller, cx));
+            .scoped(seed, || caller.handle(op, request, cx));
         if handler.state().generation() == before {
             return (reply, None);
         }

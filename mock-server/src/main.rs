@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use understudy::VendorId;
-use understudy::config::{Config, DEFAULT_CONFIG};
+use understudy::config::{Config, default_yaml};
 use understudy::connections::ConnectionLimits;
 use understudy::fixtures::drift::drift;
 use understudy::fixtures::har::Har;
@@ -367,7 +367,8 @@ async fn main() -> anyhow::Result<()> {
                     tracing::info!(url = %running.url(), vendor = %v, "understudy is serving one vendor at the root")
                 }
                 None => {
-                    tracing::info!(url = %running.url(), "understudy is serving /confluent /enhance /cloudcockpit /dub /archera")
+                    let prefixes: Vec<String> = VendorId::ALL.iter().map(|v| v.prefix()).collect();
+                    tracing::info!(url = %running.url(), "understudy is serving {}", prefixes.join(" "))
                 }
             }
             shutdown.await;
@@ -449,7 +450,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Fixtures { command } => fixtures_command(command).await?,
-        Command::DefaultConfig => print!("{DEFAULT_CONFIG}"),
+        Command::DefaultConfig => print!("{}", default_yaml()),
         Command::Health { port } => understudy::server::probe_health(loopback(port))?,
         Command::Specs { specs } => {
             let set = match specs {

@@ -54,6 +54,10 @@ macro_rules! mutants {
             /// Every mutant of this enum.
             pub const ALL: &'static [$enum] = &[$($enum::$variant),+];
 
+            /// Every mutant of this enum, as the catalogue lists them.
+            pub const CATALOGUE: &'static [$crate::mutants::Mutant] =
+                &[$($crate::mutants::Mutant::declared($name, $what)),+];
+
             /// The mutant as the catalogue lists it.
             pub const fn mutant(self) -> $crate::mutants::Mutant {
                 match self {

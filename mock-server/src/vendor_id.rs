@@ -1,47 +1,39 @@
-//! The five vendors Understudy stands in for.
+//! The vendors Understudy stands in for, as the registry (`vendors/registry.rs`) lists them.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// One of the vendors whose API the fake serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum VendorId {
-    /// Confluent Cloud partner signup v2.
-    Confluent,
-    /// Enhance control-panel customers.
-    Enhance,
-    /// CloudCockpit customer relationship acceptance.
-    Cloudcockpit,
-    /// Dub partners.
-    Dub,
-    /// Archera channel-partner API.
-    Archera,
+use crate::vendors::for_each_vendor;
+
+macro_rules! vendor_ids {
+    ( $( $(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])? $variant:ident = $name:ident : $ty:ident, )* ) => {
+        /// One of the vendors whose API the fake serves.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum VendorId {
+            $( $(#[doc = $doc])* $(#[cfg($cfg)])? $variant, )*
+        }
+
+        impl VendorId {
+            /// Every vendor, in the registry's order.
+            pub const ALL: [VendorId; { let mut n = 0; $( $(#[cfg($cfg)])? { n += 1; } )* n }] =
+                [ $( $(#[cfg($cfg)])? VendorId::$variant, )* ];
+
+            /// The lower-case name used on the command line, in prefixes and in file names.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( $(#[cfg($cfg)])? VendorId::$variant => stringify!($name), )*
+                }
+            }
+        }
+    };
 }
 
+for_each_vendor!(vendor_ids);
+
 impl VendorId {
-    /// Every vendor, in a stable order.
-    pub const ALL: [VendorId; 5] = [
-        VendorId::Confluent,
-        VendorId::Enhance,
-        VendorId::Cloudcockpit,
-        VendorId::Dub,
-        VendorId::Archera,
-    ];
-
-    /// The lower-case name used on the command line, in prefixes and in file names.
-    pub fn name(self) -> &'static str {
-        match self {
-            VendorId::Confluent => "confluent",
-            VendorId::Enhance => "enhance",
-            VendorId::Cloudcockpit => "cloudcockpit",
-            VendorId::Dub => "dub",
-            VendorId::Archera => "archera",
-        }
-    }
-
     /// The path prefix the vendor is mounted under when all vendors are served together.
     pub fn prefix(self) -> String {
         format!("/{}", self.name())
@@ -59,10 +51,15 @@ impl fmt::Display for VendorId {
     }
 }
 
-/// The error for a vendor name that is not one of the five.
+/// The error for a vendor name that is not one of the registry's.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown vendor {0:?} (expected one of confluent, enhance, cloudcockpit, dub, archera)")]
+#[error("unknown vendor {0:?} (expected one of {names})", names = names())]
 pub struct UnknownVendor(pub String);
+
+fn names() -> String {
+    let names: Vec<&str> = VendorId::ALL.iter().map(|v| v.name()).collect();
+    names.join(", ")
+}
 
 impl FromStr for VendorId {
     type Err = UnknownVendor;
@@ -72,5 +69,22 @@ impl FromStr for VendorId {
             .into_iter()
             .find(|v| v.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| UnknownVendor(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_vendor_is_written_by_its_name_everywhere() {
+        for vendor in VendorId::ALL {
+            let written = serde_json::to_value(vendor).unwrap();
+            assert_eq!(written, vendor.name(), "serde and the registry agree");
+            assert_eq!(vendor.name().parse::<VendorId>().unwrap(), vendor);
+            assert_eq!(vendor.to_string(), vendor.name());
+        }
+        let unknown = "nobody".parse::<VendorId>().unwrap_err().to_string();
+        assert!(unknown.contains("confluent, enhance, cloudcockpit, dub, archera"));
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 use understudy::VendorId;
 use understudy::pipeline::{
     ConformingBodies, Mount, Rejection, Reply, VIOLATION_HEADER, ValidatedRequest, check,
@@ -11,7 +11,7 @@ use understudy::pipeline::{
 };
 use understudy::server::{Options, app, app_decorated};
 use understudy::spec::{Operation, Place};
-use understudy::vendors::{Context, Principal, StateStore, Vendor};
+use understudy::vendors::{Authenticated, Context, CredentialScheme, StateStore, Vendor};
 
 /// The spec's example body for the operation's success status.
 fn success_example(op: &Operation) -> serde_json::Value {
@@ -105,6 +105,24 @@ fn an_undocumented_status_and_a_missing_required_header_are_caught() {
 /// A Dub whose handler answers 201 with a body Dub's spec forbids.
 struct BrokenDub(Arc<dyn Vendor>);
 
+/// A Dub caller whose requests get that body.
+struct BrokenCaller<'v>(Box<dyn Authenticated + 'v>);
+
+impl Authenticated for BrokenCaller<'_> {
+    fn credential(&self) -> &str {
+        self.0.credential()
+    }
+    fn rate_limit_tier(&self) -> Option<String> {
+        self.0.rate_limit_tier()
+    }
+    fn authorize(&self, op: &Operation) -> Result<(), Rejection> {
+        self.0.authorize(op)
+    }
+    fn handle(&self, _op: &Operation, _r: &ValidatedRequest, _cx: &Context<'_>) -> Reply {
+        Reply::json(StatusCode::CREATED, json!({"id": 42}))
+    }
+}
+
 impl Vendor for BrokenDub {
     fn id(&self) -> VendorId {
         VendorId::Dub
@@ -112,26 +130,36 @@ impl Vendor for BrokenDub {
     fn fork(&self, world: understudy::vendors::Ambient) -> Arc<dyn Vendor> {
         Arc::new(BrokenDub(self.0.fork(world)))
     }
-    fn authenticate(&self, op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
-        self.0.authenticate(op, headers)
+    fn operations(&self) -> &'static [&'static str] {
+        self.0.operations()
+    }
+    fn authenticate<'v>(
+        &'v self,
+        op: &Operation,
+        headers: &HeaderMap,
+    ) -> Result<Box<dyn Authenticated + 'v>, Rejection> {
+        Ok(Box::new(BrokenCaller(self.0.authenticate(op, headers)?)))
+    }
+    fn principal<'v>(&'v self, fingerprint: &str) -> Option<Box<dyn Authenticated + 'v>> {
+        self.0.principal(fingerprint)
     }
     fn credentials(&self) -> Vec<&str> {
         self.0.credentials()
     }
-    fn operations(&self) -> &'static [&'static str] {
-        self.0.operations()
+    fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
+        self.0.primary_credential(scheme)
     }
-    fn handle(
-        &self,
-        _op: &Operation,
-        _r: &ValidatedRequest,
-        _c: &Principal,
-        _cx: &Context<'_>,
-    ) -> Reply {
-        Reply::json(StatusCode::CREATED, json!({"id": 42}))
+    fn creates(&self, op: &Operation) -> bool {
+        self.0.creates(op)
+    }
+    fn admin_action(&self, name: &str, body: &Value) -> Result<Value, String> {
+        self.0.admin_action(name, body)
     }
     fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
         self.0.reject(rejection, cx)
+    }
+    fn finish(&self, reply: &mut Reply, cx: &Context<'_>) {
+        self.0.finish(reply, cx)
     }
     fn state(&self) -> &dyn StateStore {
         self.0.state()

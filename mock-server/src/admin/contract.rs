@@ -42,6 +42,20 @@ pub struct AdminContract {
 #[error("admin-openapi.yaml: {0}")]
 pub struct ContractError(String);
 
+/// The admin document `yaml` with its `VendorName` listing the vendors the registry has, so a
+/// vendor added there is named by the admin API without editing the YAML.
+fn with_registry_vendors(yaml: &str) -> Result<Value, ContractError> {
+    let mut document: Value =
+        serde_norway::from_str(yaml).map_err(|e| ContractError(e.to_string()))?;
+    if let Some(names) = document.pointer_mut("/components/schemas/VendorName/enum") {
+        *names = crate::VendorId::ALL
+            .iter()
+            .map(|v| json!(v.name()))
+            .collect();
+    }
+    Ok(document)
+}
+
 static CONTRACT: LazyLock<Result<AdminContract, ContractError>> =
     LazyLock::new(|| AdminContract::compile(OPENAPI_YAML));
 
@@ -64,9 +78,11 @@ pub fn document() -> Result<&'static Value, &'static ContractError> {
 /// the operation id suffixed `InWorld`, and the world selector's errors (400 for a bad name,
 /// 503 when no world can make room) documented. The routes are one set of handlers behind a
 /// path rewrite, so the document derives them the same way rather than repeating 17 paths.
+///
+/// Its `VendorName` lists the vendors the registry has (a vendor added there is named by the
+/// admin API without editing the YAML).
 pub fn with_world_routes(yaml: &str) -> Result<Value, ContractError> {
-    let mut document: Value =
-        serde_norway::from_str(yaml).map_err(|e| ContractError(e.to_string()))?;
+    let mut document = with_registry_vendors(yaml)?;
     let paths = document["paths"]
         .as_object()
         .ok_or_else(|| ContractError("no paths".into()))?;
@@ -119,7 +135,7 @@ impl AdminContract {
         CONTRACT.as_ref()
     }
 
-    /// Compiles `yaml` (an OpenAPI 3.0 document).
+    /// Compiles `yaml` (an OpenAPI 3.0 document) as served (see [`with_world_routes`]).
     pub fn compile(yaml: &str) -> Result<Self, ContractError> {
         let mut document = with_world_routes(yaml)?;
         openapi30_to_2020_12(&mut document);

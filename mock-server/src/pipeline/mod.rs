@@ -2,6 +2,7 @@
 //! vendor handler, response validation. See `DESIGN.md` for the order of the stages.
 
 mod conforming;
+mod envelope;
 mod rejection;
 mod reply;
 mod request;
@@ -9,6 +10,7 @@ mod response;
 mod router;
 
 pub use conforming::{BodyKey, ConformingBodies};
+pub use envelope::{Envelope, reject};
 pub use rejection::Rejection;
 pub use reply::Reply;
 pub use request::{RawRequest, ValidatedRequest, cookies, validate};

@@ -41,18 +41,6 @@ impl Reply {
         self
     }
 
-    /// Adds a header when there is a value (e.g. `Allow` on a 405), leaves the reply as is otherwise.
-    pub fn with_optional_header(
-        self,
-        name: impl AsRef<str>,
-        value: Option<impl AsRef<str>>,
-    ) -> Self {
-        match value {
-            Some(value) => self.with_header(name, value),
-            None => self,
-        }
-    }
-
     /// Sets a header in place; values that are not valid header text are dropped.
     pub fn set_header(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) {
         if let (Ok(name), Ok(value)) = (

@@ -139,7 +139,7 @@ fn context<'a>(
         operation,
         world.ambient.clock.now(),
         headers,
-        &world.ambient.ids,
+        &world.ambient,
     )
 }
 
@@ -277,18 +277,18 @@ fn answer(
     let mut ticket = None;
     let outcome = (|| {
         let caller = handler.authenticate(op, raw.headers)?;
-        let tier = handler.rate_limit_tier(&caller);
+        let tier = caller.rate_limit_tier();
         // Only operations whose spec can answer 429 are limited: a vendor that documents no
         // 429 never sends one.
         if op.response_for(429).is_some() {
             decision = world
                 .limiter
-                .check(op.vendor, &caller.credential, tier.as_deref(), cx.now);
+                .check(op.vendor, caller.credential(), tier.as_deref(), cx.now);
         }
         if decision.as_ref().is_some_and(|d| !d.allowed) {
             return Err(Rejection::RateLimited);
         }
-        handler.authorize(op, &caller)?;
+        caller.authorize(op)?;
         if let Some(rejection) = unread {
             return Err(rejection);
         }
@@ -301,11 +301,11 @@ fn answer(
         // The durable log keeps the default world; named worlds live in memory only.
         Ok::<_, Rejection>(match app.durable.get().filter(|_| world.is_default()) {
             Some(log) => {
-                let (reply, logged) = log.run(app, handler, op, &request, &caller, cx);
+                let (reply, logged) = log.run(app, handler, op, &request, caller.as_ref(), cx);
                 ticket = logged;
                 reply
             }
-            None => handler.handle(op, &request, &caller, cx),
+            None => caller.handle(op, &request, cx),
         })
     })();
     let mut reply = outcome.unwrap_or_else(|rejection| handler.reject(&rejection, cx));

@@ -93,15 +93,10 @@ fn names(vendors: &[VendorId]) -> String {
         .join(", ")
 }
 
-/// The specs compiled into the binary, so `understudy serve` needs no files.
+/// The spec compiled into the binary for `vendor` (each vendor embeds its own), so
+/// `understudy serve` needs no files.
 pub fn embedded_source(vendor: VendorId) -> &'static str {
-    match vendor {
-        VendorId::Confluent => include_str!("../../../specs/confluent.yaml"),
-        VendorId::Enhance => include_str!("../../../specs/enhance.yaml"),
-        VendorId::Cloudcockpit => include_str!("../../../specs/cloudcockpit.yaml"),
-        VendorId::Dub => include_str!("../../../specs/dub.yaml"),
-        VendorId::Archera => include_str!("../../../specs/archera.yaml"),
-    }
+    crate::vendors::embedded_spec(vendor)
 }
 
 /// One vendor's document, compiled.

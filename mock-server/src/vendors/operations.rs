@@ -3,7 +3,7 @@
 //! without a handler nor be handled without being in the spec.
 
 use crate::VendorId;
-use crate::spec::VendorSpec;
+use crate::spec::{Operation, VendorSpec};
 
 /// Declares a vendor's operations: an enum whose variants map to the spec's `operationId`s.
 #[macro_export]
@@ -20,20 +20,16 @@ macro_rules! operations {
             $( $(#[$vmeta])* $variant, )+
         }
 
-        impl $enum {
-            /// The `operationId` of every variant, in declaration order.
-            pub const IDS: &'static [&'static str] = &[$($id),+];
+        impl $crate::vendors::Operations for $enum {
+            const IDS: &'static [&'static str] = &[$($id),+];
 
-            /// The spec's `operationId` of this operation.
-            pub fn operation_id(self) -> &'static str {
+            fn operation_id(self) -> &'static str {
                 match self {
                     $( $enum::$variant => $id, )+
                 }
             }
 
-            /// The variant for a compiled spec operation (always one after the start-up check,
-            /// [`$crate::vendors::check_operations`]).
-            pub fn of(op: &$crate::spec::Operation) -> Option<Self> {
+            fn of(op: &$crate::spec::Operation) -> Option<Self> {
                 match op.operation_id.as_str() {
                     $( $id => Some($enum::$variant), )+
                     _ => None,
@@ -41,6 +37,19 @@ macro_rules! operations {
             }
         }
     };
+}
+
+/// A vendor's operations, as [`operations!`](crate::operations!) declares them.
+pub trait Operations: Copy + Send + Sync + 'static {
+    /// The `operationId` of every operation, in declaration order.
+    const IDS: &'static [&'static str];
+
+    /// The spec's `operationId` of this operation.
+    fn operation_id(self) -> &'static str;
+
+    /// The operation a compiled spec operation is (always one after the start-up check,
+    /// [`check_operations`]).
+    fn of(op: &Operation) -> Option<Self>;
 }
 
 /// The spec and a vendor's handlers disagree.

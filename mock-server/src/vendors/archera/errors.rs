@@ -6,10 +6,31 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::super::Context;
 use crate::clock::rfc3339;
-use crate::pipeline::{Rejection, Reply};
-use crate::spec::Place;
+use crate::pipeline::{Envelope, Rejection, Reply};
+use crate::spec::{Place, Violation};
+use crate::vendors::Context;
+
+crate::error_codes! {
+    /// The `type` of an `ApiErrorResponse` (the error class's name).
+    pub enum ArcheraKind {
+        BadRequest = "BadRequest",
+        Unauthorized = "Unauthorized",
+        Forbidden = "Forbidden",
+        NotFound = "NotFound",
+        MethodNotAllowed = "MethodNotAllowed",
+        Conflict = "Conflict",
+        TooManyRequests = "TooManyRequests",
+        InternalServerError = "InternalServerError",
+        InjectedFault = "InjectedFault",
+    }
+}
+
+/// Flask's answer for a URL no route matches.
+const NOT_FOUND: &str = "The requested URL was not found on the server.";
+
+/// A 422 body's `errors`: location (`json`, `query`) → field → messages.
+type FieldErrors = BTreeMap<String, BTreeMap<String, Vec<String>>>;
 
 /// One Archera failure.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,37 +39,33 @@ pub enum ArcheraError {
     Api {
         /// The status.
         status: StatusCode,
-        /// The `type` field (the error class name).
-        kind: &'static str,
+        /// The `type` field.
+        kind: ArcheraKind,
         /// The human message.
         message: String,
     },
-    /// A 422 request-schema failure: location (`json`, `query`) → field → messages.
-    Unprocessable(BTreeMap<String, BTreeMap<String, Vec<String>>>),
+    /// A 422 request-schema failure, in flask-smorest's shape.
+    Unprocessable(FieldErrors),
 }
 
 impl ArcheraError {
-    fn api(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
-        ArcheraError::Api {
-            status,
-            kind,
-            message: message.into(),
-        }
-    }
-
     /// 403: the org is neither the key's partner org nor one of its children.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::api(StatusCode::FORBIDDEN, "Forbidden", message)
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ArcheraKind::Forbidden,
+            message.into(),
+        )
     }
 
     /// 404: the named thing does not exist.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::api(StatusCode::NOT_FOUND, "NotFound", message)
+        Self::new(StatusCode::NOT_FOUND, ArcheraKind::NotFound, message.into())
     }
 
     /// 409: the request collides with existing state.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::api(StatusCode::CONFLICT, "Conflict", message)
+        Self::new(StatusCode::CONFLICT, ArcheraKind::Conflict, message.into())
     }
 
     /// 422 for rule failures the schema cannot express: each field with its message, under
@@ -69,90 +86,81 @@ impl ArcheraError {
         Self::unprocessable_fields(location, [(field, message.to_string().as_str())])
     }
 
-    /// The envelope for a generic stage's refusal.
-    pub fn from_rejection(rejection: &Rejection) -> Self {
-        match rejection {
-            Rejection::MissingCredentials | Rejection::MalformedCredentials(_) => Self::api(
-                StatusCode::UNAUTHORIZED,
-                "Unauthorized",
+    /// 422 for schema violations, grouped by location and field.
+    fn invalid(violations: &[Violation]) -> Self {
+        let mut errors = FieldErrors::new();
+        for v in violations {
+            let location = match v.place {
+                Place::Query => "query",
+                Place::Header => "headers",
+                _ => "json",
+            };
+            let field = match v.dotted_path() {
+                path if path.is_empty() => "_schema".to_string(),
+                path => path,
+            };
+            let messages = errors.entry(location.into()).or_default().entry(field);
+            messages.or_default().push(v.message.clone());
+        }
+        ArcheraError::Unprocessable(errors)
+    }
+}
+
+impl Envelope for ArcheraError {
+    type Code = ArcheraKind;
+
+    fn new(status: StatusCode, kind: ArcheraKind, message: String) -> Self {
+        ArcheraError::Api {
+            status,
+            kind,
+            message,
+        }
+    }
+
+    fn refused(r: &Rejection, _cx: &Context<'_>) -> Self {
+        use ArcheraKind::*;
+        match r {
+            Rejection::MissingCredentials | Rejection::MalformedCredentials(_) => r.error(
+                Unauthorized,
                 "Missing API key: send it in the x-api-key header.",
             ),
-            Rejection::UnknownCredentials => {
-                Self::api(StatusCode::UNAUTHORIZED, "Unauthorized", "Invalid API key.")
-            }
-            Rejection::Forbidden(message) => Self::forbidden(message.clone()),
-            Rejection::UnknownPath => {
-                Self::not_found("The requested URL was not found on the server.")
-            }
-            Rejection::MethodNotAllowed { .. } => ArcheraError::Api {
-                status: StatusCode::METHOD_NOT_ALLOWED,
-                kind: "MethodNotAllowed",
-                message: "The method is not allowed for the requested URL.".into(),
-            },
+            Rejection::UnknownCredentials => r.error(Unauthorized, "Invalid API key."),
+            Rejection::Forbidden(message) => Self::forbidden(message),
+            Rejection::UnknownPath => Self::not_found(NOT_FOUND),
+            Rejection::MethodNotAllowed { .. } => r.error(
+                MethodNotAllowed,
+                "The method is not allowed for the requested URL.",
+            ),
             Rejection::UnsupportedMediaType(_)
             | Rejection::MalformedJson(_)
             | Rejection::BodyTooLarge
-            | Rejection::UnreadableBody(_) => Self::api(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
+            | Rejection::UnreadableBody(_) => r.error(
+                BadRequest,
                 "The browser (or proxy) sent a request that this server could not understand.",
             ),
-            Rejection::MissingBody => ArcheraError::Unprocessable(BTreeMap::from([(
-                "json".to_string(),
-                BTreeMap::from([(
-                    "_schema".to_string(),
-                    vec!["Missing data for required field.".to_string()],
-                )]),
-            )])),
+            Rejection::MissingBody => {
+                Self::unprocessable("json", "_schema", "Missing data for required field.")
+            }
             // A path segment that is not a valid id matches no Flask route: 404, not 422.
             Rejection::Invalid(violations) if violations.iter().any(|v| v.place == Place::Path) => {
-                Self::not_found("The requested URL was not found on the server.")
+                Self::not_found(NOT_FOUND)
             }
-            Rejection::Invalid(violations) => {
-                let mut errors: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-                for v in violations {
-                    let location = match v.place {
-                        Place::Query => "query",
-                        Place::Header => "headers",
-                        _ => "json",
-                    };
-                    let field = if v.dotted_path().is_empty() {
-                        "_schema".to_string()
-                    } else {
-                        v.dotted_path()
-                    };
-                    errors
-                        .entry(location.into())
-                        .or_default()
-                        .entry(field)
-                        .or_default()
-                        .push(v.message.clone());
-                }
-                ArcheraError::Unprocessable(errors)
-            }
-            Rejection::Internal(message) => Self::api(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalServerError",
-                message.clone(),
-            ),
-            Rejection::RateLimited => Self::api(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                "Too many requests",
-            ),
+            Rejection::Invalid(violations) => Self::invalid(violations),
+            Rejection::Internal(message) => r.error(InternalServerError, message),
+            Rejection::RateLimited => r.error(TooManyRequests, "Too many requests"),
             Rejection::CapacityExceeded => {
                 Self::conflict("The fake's limit of stored organizations is reached")
             }
             // flask-smorest's shape, whose `errors` may be empty.
             Rejection::Forced(StatusCode::UNPROCESSABLE_ENTITY) => {
-                ArcheraError::Unprocessable(BTreeMap::new())
+                ArcheraError::Unprocessable(FieldErrors::new())
             }
-            Rejection::Forced(status) => Self::api(*status, "InjectedFault", "Injected fault"),
+            Rejection::Forced(_) => r.error(InjectedFault, "Injected fault"),
         }
     }
 
-    /// Renders the error with the clock's time as its timestamp.
-    pub fn reply(self, cx: &Context<'_>) -> Reply {
+    /// The clock's time is the timestamp.
+    fn reply(self, cx: &Context<'_>) -> Reply {
         match self {
             ArcheraError::Api {
                 status,
@@ -165,7 +173,7 @@ impl ArcheraError {
                     "code": Value::Null,
                     "url": Value::Null,
                     "timestamp": rfc3339(cx.now),
-                    "type": kind,
+                    "type": kind.as_str(),
                 });
                 Reply::json(status, body)
             }

@@ -14,14 +14,16 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use errors::ArcheraError;
+pub use errors::{ArcheraError, ArcheraKind};
 pub use render::{AWS_FEATURES, AZURE_FEATURES};
 pub use rules::web_link;
 pub use state::ArcheraState;
 
-use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor};
-use crate::VendorId;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use super::{
+    Ambient, Caller, Context, CredentialScheme, Operations, StateStore, Store, VendorSemantics,
+};
+use crate::mutants::Mutant;
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 use rules::Rules;
 use state::{AwsOnboarding, AzureOnboarding, OfferLinks, Org, Plan, PlanIds};
@@ -168,24 +170,6 @@ pub struct Archera {
 }
 
 impl Archera {
-    /// An Archera fake with the configured keys and the seeded organisations and plans.
-    pub fn new(config: ArcheraConfig, world: Ambient) -> Self {
-        let seed = seed(&config, &world);
-        Archera {
-            config: Arc::new(config),
-            world,
-            state: Store::new(seed),
-        }
-    }
-
-    /// The partner organisation of an API key.
-    fn partner_of(&self, key: &str) -> Option<&str> {
-        self.config
-            .api_keys
-            .iter()
-            .find(|k| k.key == key)
-            .map(|k| k.org_id.as_str())
-    }
 
     /// Admin side: the Archera stack is now deployed in `account_id` for `org_id`, so AWS
     /// verification of that account reports every feature available.
@@ -222,7 +206,7 @@ impl Archera {
     /// Runs one operation's rules against the state.
     fn dispatch(
         &self,
-        op: &Operation,
+        op: ArcheraOp,
         request: &ValidatedRequest,
         rules: &Rules<'_>,
     ) -> Result<Value, ArcheraError> {
@@ -231,18 +215,16 @@ impl Archera {
         let body = request.body.clone().unwrap_or(Value::Null);
         let mut state = self.state.lock();
         let state = &mut *state;
-        match ArcheraOp::of(op) {
-            Some(ArcheraOp::StartOnboarding) => rules.start_onboarding(state, &org_id),
-            Some(ArcheraOp::AwsCloudformationTemplate) => {
-                rules.cloudformation_template(state, &org_id)
-            }
-            Some(ArcheraOp::AwsLaunchStackUrl) => rules.launch_stack_url(state, &org_id),
-            Some(ArcheraOp::VerifyAws) => rules.verify_aws(state, &org_id, &body),
-            Some(ArcheraOp::AzureAuthUrl) => rules.azure_auth_url(state, &org_id, &body),
-            Some(ArcheraOp::VerifyAzure) => rules.verify_azure(state, &org_id),
-            Some(ArcheraOp::RegisterChildOrg) => rules.register_child(state, &org_id, &body),
-            Some(ArcheraOp::ListChildOrgs) => rules.list_children(state, &org_id),
-            Some(ArcheraOp::RecommendedPurchasePlan) => {
+        match op {
+            ArcheraOp::StartOnboarding => rules.start_onboarding(state, &org_id),
+            ArcheraOp::AwsCloudformationTemplate => rules.cloudformation_template(state, &org_id),
+            ArcheraOp::AwsLaunchStackUrl => rules.launch_stack_url(state, &org_id),
+            ArcheraOp::VerifyAws => rules.verify_aws(state, &org_id, &body),
+            ArcheraOp::AzureAuthUrl => rules.azure_auth_url(state, &org_id, &body),
+            ArcheraOp::VerifyAzure => rules.verify_azure(state, &org_id),
+            ArcheraOp::RegisterChildOrg => rules.register_child(state, &org_id, &body),
+            ArcheraOp::ListChildOrgs => rules.list_children(state, &org_id),
+            ArcheraOp::RecommendedPurchasePlan => {
                 let provider = request
                     .query
                     .get("provider")
@@ -250,16 +232,11 @@ impl Archera {
                     .unwrap_or_default();
                 rules.recommended_plan(state, &org_id, provider)
             }
-            Some(ArcheraOp::PurchasePlan) => {
+            ArcheraOp::PurchasePlan => {
                 let plan_id = request.path_str("plan_id").to_ascii_lowercase();
                 rules.purchase(state, &org_id, &plan_id, &body)
             }
-            Some(ArcheraOp::UpdatePartnerOrg) => rules.update_partner(state, &org_id, &body),
-            // The start-up check refuses a spec with an operation no variant names.
-            None => Err(ArcheraError::from_rejection(&Rejection::Internal(format!(
-                "operation {} has no handler",
-                op.operation_id
-            )))),
+            ArcheraOp::UpdatePartnerOrg => rules.update_partner(state, &org_id, &body),
         }
     }
 }
@@ -379,17 +356,37 @@ crate::operations! {
     }
 }
 
-impl Vendor for Archera {
-    fn fork(&self, world: Ambient) -> Arc<dyn Vendor> {
-        Arc::new(Archera {
+impl Caller for &ArcheraKey {
+    fn credential(&self) -> &str {
+        &self.key
+    }
+}
+
+impl VendorSemantics for Archera {
+    type Caller<'v> = &'v ArcheraKey;
+    type Error = ArcheraError;
+    type Op = ArcheraOp;
+    type Config = ArcheraConfig;
+
+    const SPEC: &'static str = include_str!("../../../../specs/archera.yaml");
+    const MUTANTS: &'static [Mutant] = ArcheraMutant::CATALOGUE;
+
+    /// An Archera fake with the configured keys and the seeded organisations and plans.
+    fn new(config: ArcheraConfig, world: Ambient) -> Self {
+        let seed = seed(&config, &world);
+        Archera {
+            config: Arc::new(config),
+            world,
+            state: Store::new(seed),
+        }
+    }
+
+    fn fork(&self, world: Ambient) -> Self {
+        Archera {
             config: self.config.clone(),
             world,
             state: self.state.fork(),
-        })
-    }
-
-    fn operations(&self) -> &'static [&'static str] {
-        ArcheraOp::IDS
+        }
     }
 
     fn creates(&self, op: &Operation) -> bool {
@@ -419,10 +416,6 @@ impl Vendor for Archera {
             .map_err(|_| format!("no organisation {}", body["org_id"]))
     }
 
-    fn id(&self) -> VendorId {
-        VendorId::Archera
-    }
-
     fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
         let first = self.config.api_keys.first().map(|k| k.key.as_str());
         first.filter(|_| scheme == CredentialScheme::Token)
@@ -436,31 +429,29 @@ impl Vendor for Archera {
             .collect()
     }
 
-    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<&ArcheraKey, Rejection> {
         let key = headers
             .get("x-api-key")
             .and_then(|v| v.to_str().ok())
             .filter(|k| !k.is_empty())
             .ok_or(Rejection::MissingCredentials)?;
-        self.partner_of(key)
-            .map(|_| Principal {
-                credential: key.to_string(),
-            })
-            .ok_or(Rejection::UnknownCredentials)
+        self.caller(key).ok_or(Rejection::UnknownCredentials)
+    }
+
+    /// An API key and, through it, the partner organisation it belongs to.
+    fn caller(&self, credential: &str) -> Option<&ArcheraKey> {
+        self.config.api_keys.iter().find(|k| k.key == credential)
     }
 
     fn handle(
         &self,
-        op: &Operation,
+        op: ArcheraOp,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &&ArcheraKey,
         cx: &Context<'_>,
     ) -> Reply {
-        let Some(partner_id) = self.partner_of(&caller.credential) else {
-            return self.reject(&Rejection::UnknownCredentials, cx);
-        };
         let rules = Rules {
-            partner_id,
+            partner_id: &caller.org_id,
             world: &self.world,
             now: crate::clock::rfc3339(cx.now),
         };
@@ -468,10 +459,6 @@ impl Vendor for Archera {
             Ok(body) => Reply::json(StatusCode::OK, body),
             Err(error) => error.reply(cx),
         }
-    }
-
-    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
-        ArcheraError::from_rejection(rejection).reply(cx)
     }
 
     fn state(&self) -> &dyn StateStore {

@@ -6,137 +6,151 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::super::Context;
-use crate::pipeline::{Rejection, Reply};
+use super::CloudCockpitMutant;
+use crate::pipeline::{Envelope, Rejection, Reply};
 use crate::spec::{Place, Violation};
+use crate::vendors::Context;
 
 /// The tenant header, which the vendor documents as a required header.
 pub const TENANT_HEADER: &str = "X-Tenant";
+
+crate::error_codes! {
+    /// The `type` of an `ErrorResponse`.
+    pub enum CloudCockpitKind {
+        ValidationError = "ValidationError",
+        Unauthorized = "Unauthorized",
+        Forbidden = "Forbidden",
+        NotFound = "NotFound",
+        MethodNotAllowed = "MethodNotAllowed",
+        Conflict = "Conflict",
+        TooManyRequests = "TooManyRequests",
+        InternalServerError = "InternalServerError",
+        InjectedFault = "InjectedFault",
+    }
+}
 
 /// One CloudCockpit failure.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CloudCockpitError {
     status: StatusCode,
-    kind: &'static str,
+    kind: CloudCockpitKind,
     description: String,
     errors: Option<Vec<Value>>,
     challenge: Option<&'static str>,
 }
 
 impl CloudCockpitError {
-    fn new(status: StatusCode, kind: &'static str, description: impl Into<String>) -> Self {
-        CloudCockpitError {
-            status,
-            kind,
-            description: description.into(),
-            errors: None,
-            challenge: None,
-        }
-    }
-
     /// 400 `ValidationError` with ASP.NET's per-property messages.
     pub fn validation(errors: BTreeMap<String, Vec<String>>) -> Self {
-        let mut e = Self::new(
-            StatusCode::BAD_REQUEST,
-            "ValidationError",
-            "One or more validation errors occurred.",
-        );
-        e.errors = Some(
-            errors
-                .into_iter()
-                .map(|(name, messages)| json!({"propertyName": name, "description": messages}))
-                .collect(),
-        );
-        e
+        let errors = errors
+            .into_iter()
+            .map(|(name, messages)| json!({"propertyName": name, "description": messages}))
+            .collect();
+        CloudCockpitError {
+            errors: Some(errors),
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                CloudCockpitKind::ValidationError,
+                "One or more validation errors occurred.".into(),
+            )
+        }
     }
 
     /// 401: no usable bearer token. ASP.NET Core's JWT bearer handler answers it with an empty
     /// body and a `WWW-Authenticate` challenge; `error="invalid_token"` when a token was sent
     /// and refused.
     pub fn unauthorized(token_refused: bool) -> Self {
-        let mut e = Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", "");
-        e.challenge = Some(if token_refused {
+        let challenge = if token_refused {
             r#"Bearer error="invalid_token""#
         } else {
             "Bearer"
-        });
-        e
+        };
+        CloudCockpitError {
+            challenge: Some(challenge),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                CloudCockpitKind::Unauthorized,
+                String::new(),
+            )
+        }
     }
 
     /// 403: the caller may not make this request.
     pub fn forbidden(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "Forbidden", description)
+        let kind = CloudCockpitKind::Forbidden;
+        Self::new(StatusCode::FORBIDDEN, kind, description.into())
     }
 
     /// 404: the tenant, customer or reseller is unknown to the caller.
     pub fn not_found(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NotFound", description)
+        let kind = CloudCockpitKind::NotFound;
+        Self::new(StatusCode::NOT_FOUND, kind, description.into())
     }
 
-    /// The envelope for a generic stage's refusal; `headers` are the request's (a missing
-    /// `X-Tenant` joins the other validation errors, as a required header would).
-    pub fn from_rejection(rejection: &Rejection, headers: &axum::http::HeaderMap) -> Self {
-        match rejection {
+    /// 400 for schema violations: ASP.NET groups the messages per property, and a missing
+    /// `X-Tenant` (in `cx`'s headers) joins them, as a required header would.
+    fn invalid(violations: &[Violation], cx: &Context<'_>) -> Self {
+        let mut grouped: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for v in violations {
+            let messages = grouped.entry(v.dotted_path()).or_default();
+            messages.push(aspnet_message(v));
+        }
+        if cx.headers.get(TENANT_HEADER).is_none() {
+            let messages = grouped.entry(TENANT_HEADER.into()).or_default();
+            messages.push(required_message(TENANT_HEADER));
+        }
+        Self::validation(grouped)
+    }
+}
+
+impl Envelope for CloudCockpitError {
+    type Code = CloudCockpitKind;
+
+    fn new(status: StatusCode, kind: CloudCockpitKind, description: String) -> Self {
+        CloudCockpitError {
+            status,
+            kind,
+            description,
+            errors: None,
+            challenge: None,
+        }
+    }
+
+    fn refused(r: &Rejection, cx: &Context<'_>) -> Self {
+        use CloudCockpitKind::*;
+        match r {
             Rejection::MissingCredentials | Rejection::MalformedCredentials(_) => {
                 Self::unauthorized(false)
             }
-            Rejection::UnknownCredentials => Self::unauthorized(true),
-            Rejection::Forbidden(description) => Self::forbidden(description.clone()),
+            Rejection::UnknownCredentials | Rejection::Forced(StatusCode::UNAUTHORIZED) => {
+                Self::unauthorized(true)
+            }
+            Rejection::Forbidden(description) => Self::forbidden(description),
             Rejection::UnknownPath => Self::not_found("The requested resource does not exist."),
-            Rejection::MethodNotAllowed { .. } => Self::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "MethodNotAllowed",
+            Rejection::MethodNotAllowed { .. } => r.error(
+                MethodNotAllowed,
                 "The method is not allowed on this resource.",
             ),
             Rejection::UnsupportedMediaType(_)
             | Rejection::MissingBody
             | Rejection::MalformedJson(_)
             | Rejection::BodyTooLarge
-            | Rejection::UnreadableBody(_) => Self::new(
-                StatusCode::BAD_REQUEST,
-                "ValidationError",
-                "The request could not be read.",
-            ),
-            Rejection::Invalid(violations) => {
-                // ASP.NET groups the messages per property.
-                let mut grouped: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                for v in violations {
-                    grouped
-                        .entry(v.dotted_path())
-                        .or_default()
-                        .push(aspnet_message(v));
-                }
-                if headers.get(TENANT_HEADER).is_none() {
-                    grouped
-                        .entry(TENANT_HEADER.into())
-                        .or_default()
-                        .push(required_message(TENANT_HEADER));
-                }
-                Self::validation(grouped)
+            | Rejection::UnreadableBody(_) => {
+                r.error(ValidationError, "The request could not be read.")
             }
-            Rejection::Internal(detail) => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalServerError",
-                detail.clone(),
-            ),
-            Rejection::RateLimited => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                "Too many requests",
-            ),
-            Rejection::CapacityExceeded => Self::new(
-                StatusCode::CONFLICT,
-                "Conflict",
-                "The fake's limit of stored resources is reached",
-            ),
-            Rejection::Forced(StatusCode::UNAUTHORIZED) => Self::unauthorized(true),
-            Rejection::Forced(status) => Self::new(*status, "InjectedFault", "Injected fault"),
+            Rejection::Invalid(violations) => Self::invalid(violations, cx),
+            Rejection::Internal(detail) => r.error(InternalServerError, detail),
+            Rejection::RateLimited => r.error(TooManyRequests, "Too many requests"),
+            Rejection::CapacityExceeded => {
+                r.error(Conflict, "The fake's limit of stored resources is reached")
+            }
+            Rejection::Forced(_) => r.error(InjectedFault, "Injected fault"),
         }
     }
 
-    /// Renders the error. `correlationId` echoes a well-formed `X-Correlation-Id`, or else the
-    /// request id; `echo_correlation` false (mutant) always uses the request id.
-    pub fn reply(self, cx: &Context<'_>, echo_correlation: bool) -> Reply {
+    /// `correlationId` echoes a well-formed `X-Correlation-Id`, or else the request id (always
+    /// the request id under the mutant `cloudcockpit.correlation-id-dropped`).
+    fn reply(self, cx: &Context<'_>) -> Reply {
         if let Some(challenge) = self.challenge {
             return Reply::empty(self.status).with_header("WWW-Authenticate", challenge);
         }
@@ -145,11 +159,11 @@ impl CloudCockpitError {
             .get("x-correlation-id")
             .and_then(|v| v.to_str().ok())
             .filter(|v| uuid::Uuid::parse_str(v).is_ok())
-            .filter(|_| echo_correlation);
+            .filter(|_| !cx.mutant(CloudCockpitMutant::CorrelationIdDropped));
         let correlation = sent.map_or_else(|| cx.request_id().to_string(), str::to_string);
         let body = json!({
             "statusCode": self.status.as_u16(),
-            "type": self.kind,
+            "type": self.kind.as_str(),
             "description": self.description,
             "correlationId": correlation,
             "errors": self.errors,

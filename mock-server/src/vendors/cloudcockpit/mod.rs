@@ -13,12 +13,14 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub use errors::CloudCockpitError;
+pub use errors::{CloudCockpitError, CloudCockpitKind};
 pub use state::{CloudCockpitState, Customer, Reseller, Tenant};
 
-use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
-use crate::VendorId;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use super::{
+    Ambient, Caller, Context, CredentialScheme, StateStore, Store, VendorSemantics, bearer,
+};
+use crate::mutants::Mutant;
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
 /// The roles the relationship-acceptance operation is available to.
@@ -68,9 +70,31 @@ pub struct CloudCockpit {
     state: Store<CloudCockpitState>,
 }
 
-impl CloudCockpit {
+crate::operations! {
+    /// CloudCockpit's operations, as the spec names them.
+    pub enum CloudCockpitOp {
+        /// `GET /v1/Customers/relationship-acceptance`.
+        RelationshipAcceptance = "getCustomerRelationshipAcceptance",
+    }
+}
+
+impl Caller for &CloudCockpitToken {
+    fn credential(&self) -> &str {
+        &self.token
+    }
+}
+
+impl VendorSemantics for CloudCockpit {
+    type Caller<'v> = &'v CloudCockpitToken;
+    type Error = CloudCockpitError;
+    type Op = CloudCockpitOp;
+    type Config = CloudCockpitConfig;
+
+    const SPEC: &'static str = include_str!("../../../../specs/cloudcockpit.yaml");
+    const MUTANTS: &'static [Mutant] = CloudCockpitMutant::CATALOGUE;
+
     /// A CloudCockpit fake with the given credentials and seeded world.
-    pub fn new(config: CloudCockpitConfig, world: Ambient) -> Self {
+    fn new(config: CloudCockpitConfig, world: Ambient) -> Self {
         let seed = CloudCockpitState {
             tenants: config.tenants.clone(),
         };
@@ -81,54 +105,34 @@ impl CloudCockpit {
         }
     }
 
-    fn token(&self, token: &str) -> Option<&CloudCockpitToken> {
-        self.config.tokens.iter().find(|t| t.token == token)
-    }
-
-    fn echo_correlation(&self) -> bool {
-        !self.world.mutant(CloudCockpitMutant::CorrelationIdDropped)
-    }
-}
-
-crate::operations! {
-    /// CloudCockpit's operations, as the spec names them.
-    pub enum CloudCockpitOp {
-        /// `GET /v1/Customers/relationship-acceptance`.
-        RelationshipAcceptance = "getCustomerRelationshipAcceptance",
-    }
-}
-
-impl Vendor for CloudCockpit {
-    fn fork(&self, world: Ambient) -> Arc<dyn Vendor> {
-        Arc::new(CloudCockpit {
+    fn fork(&self, world: Ambient) -> Self {
+        CloudCockpit {
             config: self.config.clone(),
             world,
             state: self.state.fork(),
-        })
-    }
-
-    fn operations(&self) -> &'static [&'static str] {
-        CloudCockpitOp::IDS
-    }
-
-    fn id(&self) -> VendorId {
-        VendorId::Cloudcockpit
+        }
     }
 
     /// The bearer token alone decides 401 (ASP.NET authentication runs first) and its role
     /// decides 403 (the role requirement is an authorization filter, before model binding).
     /// The tenant is resolved by the handler, after validation.
-    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+    fn authenticate(
+        &self,
+        _op: &Operation,
+        headers: &HeaderMap,
+    ) -> Result<&CloudCockpitToken, Rejection> {
         let token = bearer(headers)?.ok_or(Rejection::MissingCredentials)?;
-        let known = self.token(token).ok_or(Rejection::UnknownCredentials)?;
+        let known = self.caller(token).ok_or(Rejection::UnknownCredentials)?;
         if !ROLES.contains(&known.role.as_str()) {
             return Err(Rejection::Forbidden(
                 "Available to the roles: csp, reseller.".into(),
             ));
         }
-        Ok(Principal {
-            credential: known.token.clone(),
-        })
+        Ok(known)
+    }
+
+    fn caller(&self, credential: &str) -> Option<&CloudCockpitToken> {
+        self.config.tokens.iter().find(|t| t.token == credential)
     }
 
     fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
@@ -146,26 +150,16 @@ impl Vendor for CloudCockpit {
 
     fn handle(
         &self,
-        op: &Operation,
+        op: CloudCockpitOp,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &&CloudCockpitToken,
         cx: &Context<'_>,
     ) -> Reply {
-        match CloudCockpitOp::of(op) {
-            Some(CloudCockpitOp::RelationshipAcceptance) => {
+        match op {
+            CloudCockpitOp::RelationshipAcceptance => {
                 self.relationship_acceptance(request, caller, cx)
             }
-            // The start-up check refuses a spec with an operation no variant names.
-            None => CloudCockpitError::from_rejection(
-                &Rejection::Internal(format!("operation {} has no handler", op.operation_id)),
-                cx.headers,
-            )
-            .reply(cx, self.echo_correlation()),
         }
-    }
-
-    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
-        CloudCockpitError::from_rejection(rejection, cx.headers).reply(cx, self.echo_correlation())
     }
 
     fn state(&self) -> &dyn StateStore {
@@ -178,12 +172,9 @@ impl CloudCockpit {
     fn relationship_acceptance(
         &self,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &CloudCockpitToken,
         cx: &Context<'_>,
     ) -> Reply {
-        let Some(token) = self.token(&caller.credential) else {
-            return CloudCockpitError::unauthorized(true).reply(cx, self.echo_correlation());
-        };
         let Some(tenant) = cx
             .headers
             .get(errors::TENANT_HEADER)
@@ -193,13 +184,13 @@ impl CloudCockpit {
                 errors::TENANT_HEADER.to_string(),
                 vec![errors::required_message(errors::TENANT_HEADER)],
             )]);
-            return CloudCockpitError::validation(missing).reply(cx, self.echo_correlation());
+            return CloudCockpitError::validation(missing).reply(cx);
         };
         let query = |name: &str| request.query.get(name).and_then(Value::as_str);
         let link = rules::acceptance_link(
             &self.state.lock(),
             &rules::Request {
-                caller: token,
+                caller,
                 tenant,
                 provider_instance_id: query("providerInstanceId").unwrap_or_default(),
                 reseller_id: query("resellerId"),
@@ -210,7 +201,7 @@ impl CloudCockpit {
         );
         match link {
             Ok(link) => Reply::json(StatusCode::OK, json!(link)),
-            Err(error) => error.reply(cx, self.echo_correlation()),
+            Err(error) => error.reply(cx),
         }
     }
 }

@@ -11,12 +11,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 
-pub use errors::ConfluentError;
+pub use errors::{ConfluentCode, ConfluentError};
 pub use state::{ConfluentState, Entitlement, LinkingToken, Organization, User};
 
-use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
-use crate::VendorId;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use super::{
+    Ambient, Caller, Context, CredentialScheme, Operations, StateStore, Store, VendorSemantics,
+    bearer,
+};
+use crate::mutants::Mutant;
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
 /// The scope the signup operations need.
@@ -85,8 +88,33 @@ pub struct Confluent {
 }
 
 impl Confluent {
+
+    fn faults(&self) -> rules::Faults {
+        rules::Faults {
+            reactivation_accepted: self.world.mutant(ConfluentMutant::No409OnReactivation),
+            dry_run_persists: self.world.mutant(ConfluentMutant::DryRunPersists),
+            used_token_accepted: self.world.mutant(ConfluentMutant::UsedTokenAccepted),
+        }
+    }
+}
+
+impl Caller for &ConfluentToken {
+    fn credential(&self) -> &str {
+        &self.token
+    }
+}
+
+impl VendorSemantics for Confluent {
+    type Caller<'v> = &'v ConfluentToken;
+    type Error = ConfluentError;
+    type Op = ConfluentOp;
+    type Config = ConfluentConfig;
+
+    const SPEC: &'static str = include_str!("../../../../specs/confluent.yaml");
+    const MUTANTS: &'static [Mutant] = ConfluentMutant::CATALOGUE;
+
     /// A Confluent fake with the given credentials and seeded world.
-    pub fn new(config: ConfluentConfig, world: Ambient) -> Self {
+    fn new(config: ConfluentConfig, world: Ambient) -> Self {
         let seed = ConfluentState::seeded(
             &config.organizations,
             &config.entitlements,
@@ -99,35 +127,17 @@ impl Confluent {
         }
     }
 
-    fn faults(&self) -> rules::Faults {
-        rules::Faults {
-            reactivation_accepted: self.world.mutant(ConfluentMutant::No409OnReactivation),
-            dry_run_persists: self.world.mutant(ConfluentMutant::DryRunPersists),
-            used_token_accepted: self.world.mutant(ConfluentMutant::UsedTokenAccepted),
-        }
-    }
-}
-
-impl Vendor for Confluent {
-    fn fork(&self, world: Ambient) -> Arc<dyn Vendor> {
-        Arc::new(Confluent {
+    fn fork(&self, world: Ambient) -> Self {
+        Confluent {
             config: self.config.clone(),
             world,
             state: self.state.fork(),
-        })
+        }
     }
 
     fn creates(&self, op: &Operation) -> bool {
         // Activation adds a user to an existing organisation; it stores nothing new.
         ConfluentOp::of(op) != Some(ConfluentOp::ActivateSignup)
-    }
-
-    fn operations(&self) -> &'static [&'static str] {
-        ConfluentOp::IDS
-    }
-
-    fn id(&self) -> VendorId {
-        VendorId::Confluent
     }
 
     fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
@@ -142,29 +152,30 @@ impl Vendor for Confluent {
         tokens.chain(linking).collect()
     }
 
-    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+    fn authenticate(
+        &self,
+        _op: &Operation,
+        headers: &HeaderMap,
+    ) -> Result<&ConfluentToken, Rejection> {
         let token = bearer(headers)?.ok_or(Rejection::MissingCredentials)?;
-        let known = self
-            .config
-            .tokens
-            .iter()
-            .find(|t| t.token == token)
-            .ok_or(Rejection::UnknownCredentials)?;
+        let known = self.caller(token).ok_or(Rejection::UnknownCredentials)?;
         if !known.scopes.iter().any(|s| s == PARTNER_CREATE) {
             return Err(Rejection::Forbidden(format!(
                 "the access token is missing the {PARTNER_CREATE} scope"
             )));
         }
-        Ok(Principal {
-            credential: known.token.clone(),
-        })
+        Ok(known)
+    }
+
+    fn caller(&self, credential: &str) -> Option<&ConfluentToken> {
+        self.config.tokens.iter().find(|t| t.token == credential)
     }
 
     fn handle(
         &self,
-        op: &Operation,
+        op: ConfluentOp,
         request: &ValidatedRequest,
-        _caller: &Principal,
+        _caller: &&ConfluentToken,
         cx: &Context<'_>,
     ) -> Reply {
         let body = request.body.clone().unwrap_or_default();
@@ -175,15 +186,10 @@ impl Vendor for Confluent {
         };
         // One lock for the whole operation: checks and changes are atomic under concurrency.
         let mut state = self.state.lock();
-        let outcome = match ConfluentOp::of(op) {
-            Some(ConfluentOp::Signup) => rules.signup(&mut state, &body, dry_run),
-            Some(ConfluentOp::ActivateSignup) => rules.activate(&mut state, &body),
-            Some(ConfluentOp::Link) => rules.link(&mut state, &body, dry_run),
-            // The start-up check refuses a spec with an operation no variant names.
-            None => Err(ConfluentError::internal(format!(
-                "operation {} has no handler",
-                op.operation_id
-            ))),
+        let outcome = match op {
+            ConfluentOp::Signup => rules.signup(&mut state, &body, dry_run),
+            ConfluentOp::ActivateSignup => rules.activate(&mut state, &body),
+            ConfluentOp::Link => rules.link(&mut state, &body, dry_run),
         };
         drop(state);
         match outcome {
@@ -193,10 +199,6 @@ impl Vendor for Confluent {
             }
             Err(error) => error.reply(cx),
         }
-    }
-
-    fn reject(&self, rejection: &Rejection, cx: &Context<'_>) -> Reply {
-        ConfluentError::from_rejection(rejection).reply(cx)
     }
 
     fn finish(&self, reply: &mut Reply, cx: &Context<'_>) {

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::errors::ConfluentError;
+use super::errors::{ConfluentCode, ConfluentError};
 use super::state::{ConfluentState, Entitlement, Organization, User, entitlement_id_of};
 use crate::ids::IdGenerator;
 
@@ -91,16 +91,14 @@ impl Rules<'_> {
         // The id travels in the body, so an unknown one is a bad member, not a missing resource.
         let org = state.organizations.get_mut(id).ok_or_else(|| {
             ConfluentError::refused_member(
-                "organization_not_found",
-                "Organization Not Found",
+                ConfluentCode::OrganizationNotFound,
                 format!("no organization with id '{id}' exists"),
                 "/organization_id",
             )
         })?;
         if org.complete() && !self.faults.reactivation_accepted {
             return Err(ConfluentError::conflict(
-                "signup_already_completed",
-                "Signup Already Completed",
+                ConfluentCode::SignupAlreadyCompleted,
                 format!("organization '{id}' already finished its signup"),
                 &org.url(),
             ));
@@ -124,12 +122,7 @@ impl Rules<'_> {
     ) -> Result<Value, ConfluentError> {
         let token = body["token"].as_str().unwrap_or_default();
         let invalid_token = |detail: &str| {
-            ConfluentError::refused_member(
-                "invalid_linking_token",
-                "Invalid Linking Token",
-                detail,
-                "/token",
-            )
+            ConfluentError::refused_member(ConfluentCode::InvalidLinkingToken, detail, "/token")
         };
         let linking = state
             .linking_tokens
@@ -171,8 +164,7 @@ impl Rules<'_> {
         let external_id = text(entitlement, "external_id");
         if let Some(existing) = state.entitlement_by_external_id(&external_id) {
             return Err(ConfluentError::conflict(
-                "resource_already_exists",
-                "Resource Already Exists",
+                ConfluentCode::ResourceAlreadyExists,
                 format!("an entitlement with external_id '{external_id}' is already registered"),
                 &existing.url(),
             ));
@@ -196,8 +188,7 @@ fn reference_plan(
 ) -> Result<EntitlementPlan, ConfluentError> {
     let unknown = || {
         ConfluentError::refused_member(
-            "entitlement_not_found",
-            "Entitlement Not Found",
+            ConfluentCode::EntitlementNotFound,
             format!("'{related}' does not name an existing entitlement"),
             "/entitlement/related",
         )
@@ -206,8 +197,7 @@ fn reference_plan(
     let stored = state.entitlements.get(&id).ok_or_else(unknown)?;
     if let Some(organization) = &stored.organization_id {
         return Err(ConfluentError::conflict(
-            "resource_already_exists",
-            "Resource Already Exists",
+            ConfluentCode::ResourceAlreadyExists,
             format!("entitlement '{id}' already bills organization '{organization}'"),
             &stored.url(),
         ));

@@ -3,144 +3,145 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::pipeline::{Rejection, Reply};
+use crate::pipeline::{Envelope, Rejection, Reply};
 use crate::spec::Violation;
+use crate::vendors::Context;
+
+crate::error_codes! {
+    /// Dub's documented error codes.
+    pub enum DubCode {
+        BadRequest = "bad_request",
+        Unauthorized = "unauthorized",
+        Forbidden = "forbidden",
+        ExceededLimit = "exceeded_limit",
+        NotFound = "not_found",
+        Conflict = "conflict",
+        InviteExpired = "invite_expired",
+        UnprocessableEntity = "unprocessable_entity",
+        RateLimitExceeded = "rate_limit_exceeded",
+        InternalServerError = "internal_server_error",
+    }
+}
 
 /// One Dub failure.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DubError {
     status: StatusCode,
-    code: &'static str,
+    code: DubCode,
     message: String,
 }
 
 impl DubError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        DubError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
     /// 400 `bad_request`.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
-    }
-
-    /// 401 `unauthorized`.
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-    }
-
-    /// 403 `forbidden`.
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(StatusCode::BAD_REQUEST, DubCode::BadRequest, message.into())
     }
 
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, DubCode::NotFound, message.into())
     }
 
     /// 409 `conflict`.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", message)
+        Self::new(StatusCode::CONFLICT, DubCode::Conflict, message.into())
     }
 
     /// 422 `unprocessable_entity`, with zod's `<issue>: <path>: <message>` text.
     pub fn unprocessable(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unprocessable_entity",
-            message,
-        )
+        let code = DubCode::UnprocessableEntity;
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.into())
     }
 
     /// 500 `internal_server_error`.
     pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_server_error",
-            "An internal server error occurred. Please contact our support if the problem persists.",
-        )
-    }
-
-    /// The envelope for a generic stage's refusal.
-    pub fn from_rejection(rejection: &Rejection) -> Self {
-        const BODY_TOO_LARGE: &str = "The request body is too large.";
-        const INVALID_JSON: &str = "Invalid JSON format in request body. Please ensure the request body is a valid JSON object.";
-        match rejection {
-            Rejection::MissingCredentials => Self::unauthorized("Missing Authorization header."),
-            Rejection::MalformedCredentials(_) => Self::bad_request(
-                "Misconfigured authorization header. Did you forget to add 'Bearer '? Learn more: https://d.to/auth",
-            ),
-            Rejection::UnknownCredentials => Self::unauthorized("Unauthorized: Invalid API key."),
-            Rejection::Forbidden(message) => Self::forbidden(message.clone()),
-            Rejection::UnknownPath => Self::not_found("The requested endpoint does not exist."),
-            Rejection::MethodNotAllowed { .. } => Self::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "bad_request",
-                "Method not allowed.",
-            ),
-            Rejection::UnsupportedMediaType(_)
-            | Rejection::MissingBody
-            | Rejection::MalformedJson(_) => Self::bad_request(INVALID_JSON),
-            Rejection::BodyTooLarge => Self::bad_request(BODY_TOO_LARGE),
-            Rejection::UnreadableBody(detail) => Self::bad_request(detail.clone()),
-            Rejection::Invalid(_) => Self::unprocessable(
-                rejection
-                    .first_violation()
-                    .map(zod_message)
-                    .unwrap_or_default(),
-            ),
-            Rejection::Internal(_) => Self::internal(),
-            Rejection::RateLimited => Self::for_status(StatusCode::TOO_MANY_REQUESTS),
-            // Dub's answer when a workspace reaches a plan limit.
-            Rejection::CapacityExceeded => Self::new(
-                StatusCode::FORBIDDEN,
-                "exceeded_limit",
-                "You have reached the fake's limit of stored resources for this workspace.",
-            ),
-            Rejection::Forced(status) => Self::for_status(*status),
-        }
+        let code = DubCode::InternalServerError;
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, code, INTERNAL.into())
     }
 
     /// The error Dub sends with `status`, with its code and a generic message.
-    pub fn for_status(status: StatusCode) -> Self {
+    fn for_status(status: StatusCode) -> Self {
+        use DubCode::*;
         let (code, message) = match status.as_u16() {
-            400 => ("bad_request", "Bad request."),
-            401 => ("unauthorized", "Unauthorized: Invalid API key."),
-            403 => ("forbidden", "Forbidden."),
-            404 => ("not_found", "Not found."),
-            409 => ("conflict", "Conflict."),
-            410 => ("invite_expired", "Invite expired."),
-            422 => ("unprocessable_entity", "Unprocessable entity."),
-            429 => ("rate_limit_exceeded", "Too many requests."),
+            400 => (BadRequest, "Bad request."),
+            401 => (Unauthorized, "Unauthorized: Invalid API key."),
+            403 => (Forbidden, "Forbidden."),
+            404 => (NotFound, "Not found."),
+            409 => (Conflict, "Conflict."),
+            410 => (InviteExpired, "Invite expired."),
+            422 => (UnprocessableEntity, "Unprocessable entity."),
+            429 => (RateLimitExceeded, "Too many requests."),
             _ => return Self::internal(),
         };
-        Self::new(status, code, message)
+        Self::new(status, code, message.into())
     }
 
     /// Dub's `doc_url`: its code replaces only the FIRST underscore (`#rate-limit_exceeded`).
     fn doc_url(&self) -> String {
         format!(
             "https://dub.co/docs/api-reference/errors#{}",
-            self.code.replacen('_', "-", 1)
+            self.code.as_str().replacen('_', "-", 1)
         )
     }
+}
 
-    /// Renders the error.
-    pub fn reply(self) -> Reply {
+const INTERNAL: &str =
+    "An internal server error occurred. Please contact our support if the problem persists.";
+const INVALID_JSON: &str =
+    "Invalid JSON format in request body. Please ensure the request body is a valid JSON object.";
+
+impl Envelope for DubError {
+    type Code = DubCode;
+
+    fn new(status: StatusCode, code: DubCode, message: String) -> Self {
+        DubError {
+            status,
+            code,
+            message,
+        }
+    }
+
+    fn refused(r: &Rejection, _cx: &Context<'_>) -> Self {
+        use DubCode::*;
+        match r {
+            Rejection::MissingCredentials => r.error(Unauthorized, "Missing Authorization header."),
+            Rejection::MalformedCredentials(_) => Self::bad_request(
+                "Misconfigured authorization header. Did you forget to add 'Bearer '? Learn more: https://d.to/auth",
+            ),
+            Rejection::UnknownCredentials => {
+                r.error(Unauthorized, "Unauthorized: Invalid API key.")
+            }
+            Rejection::Forbidden(message) => r.error(Forbidden, message),
+            Rejection::UnknownPath => r.error(NotFound, "The requested endpoint does not exist."),
+            Rejection::MethodNotAllowed { .. } => r.error(BadRequest, "Method not allowed."),
+            Rejection::UnsupportedMediaType(_)
+            | Rejection::MissingBody
+            | Rejection::MalformedJson(_) => r.error(BadRequest, INVALID_JSON),
+            Rejection::BodyTooLarge => r.error(BadRequest, "The request body is too large."),
+            Rejection::UnreadableBody(detail) => r.error(BadRequest, detail),
+            Rejection::Invalid(_) => {
+                Self::unprocessable(r.first_violation().map(zod_message).unwrap_or_default())
+            }
+            Rejection::Internal(_) => Self::internal(),
+            Rejection::RateLimited | Rejection::Forced(_) => Self::for_status(r.status()),
+            // Dub's answer when a workspace reaches a plan limit.
+            Rejection::CapacityExceeded => Self::new(
+                StatusCode::FORBIDDEN,
+                ExceededLimit,
+                "You have reached the fake's limit of stored resources for this workspace.".into(),
+            ),
+        }
+    }
+
+    fn reply(self, _cx: &Context<'_>) -> Reply {
         // Dub answers a wrong method (Next.js route handlers) with an empty 405.
         if self.status == StatusCode::METHOD_NOT_ALLOWED {
             return Reply::empty(self.status);
         }
         let doc_url = self.doc_url();
-        Reply::json(
-            self.status,
-            json!({"error": {"code": self.code, "message": self.message, "doc_url": doc_url}}),
-        )
+        let error =
+            json!({"code": self.code.as_str(), "message": self.message, "doc_url": doc_url});
+        Reply::json(self.status, json!({ "error": error }))
     }
 }
 

@@ -14,13 +14,16 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub use errors::{DubError, zod_message};
+pub use errors::{DubCode, DubError, zod_message};
 pub use seed::{SeedError, SeedEvent, SeedLink, SeedPartner};
 pub use state::DubState;
 
-use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
-use crate::VendorId;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest};
+use super::{
+    Ambient, Caller, Context, CredentialScheme, Operations, StateStore, Store, VendorSemantics,
+    bearer,
+};
+use crate::mutants::Mutant;
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
 
 /// Plans whose workspaces may list and create partners and create partner links: those of
@@ -106,6 +109,21 @@ pub struct Program {
     pub url: Option<String>,
 }
 
+/// A Dub caller: the workspace whose API key it sent.
+#[derive(Clone, Copy, Debug)]
+pub struct DubCaller<'a> {
+    /// The workspace.
+    pub workspace: &'a Workspace,
+    /// The API key.
+    pub token: &'a str,
+}
+
+impl Caller for DubCaller<'_> {
+    fn credential(&self) -> &str {
+        self.token
+    }
+}
+
 /// The Dub fake.
 pub struct Dub {
     /// Shared by every world's Dub: credentials and seed never change.
@@ -115,19 +133,6 @@ pub struct Dub {
 }
 
 impl Dub {
-    /// A Dub fake with the configured workspaces and the configured seed. A seed entry naming
-    /// a program no workspace has is reported and the world starts empty instead.
-    pub fn new(config: DubConfig, world: Ambient) -> Self {
-        let seed = seed::state(&config).unwrap_or_else(|error| {
-            tracing::error!(%error, "dub seed ignored");
-            DubState::default()
-        });
-        Dub {
-            config: Arc::new(config),
-            world,
-            state: Store::new(seed),
-        }
-    }
 
     /// `record-events`: clicks, leads and sales on one link, now or at a given moment.
     fn record_events(&self, body: &serde_json::Value) -> Result<serde_json::Value, String> {
@@ -196,13 +201,6 @@ impl Dub {
             "lastClicked": link["lastClicked"],
         }))
     }
-
-    fn workspace_of(&self, token: &str) -> Option<&Workspace> {
-        self.config
-            .workspaces
-            .iter()
-            .find(|w| w.tokens.iter().any(|t| t == token))
-    }
 }
 
 crate::operations! {
@@ -227,29 +225,50 @@ crate::operations! {
     }
 }
 
-impl Vendor for Dub {
-    fn fork(&self, world: Ambient) -> Arc<dyn Vendor> {
-        Arc::new(Dub {
+impl VendorSemantics for Dub {
+    type Caller<'v> = DubCaller<'v>;
+    type Error = DubError;
+    type Op = DubOp;
+    type Config = DubConfig;
+
+    const SPEC: &'static str = include_str!("../../../../specs/dub.yaml");
+    const MUTANTS: &'static [Mutant] = DubMutant::CATALOGUE;
+
+    /// A Dub fake with the configured workspaces and the configured seed. A seed entry naming
+    /// a program no workspace has is reported and the world starts empty instead.
+    fn new(config: DubConfig, world: Ambient) -> Self {
+        let seed = seed::state(&config).unwrap_or_else(|error| {
+            tracing::error!(%error, "dub seed ignored");
+            DubState::default()
+        });
+        Dub {
+            config: Arc::new(config),
+            world,
+            state: Store::new(seed),
+        }
+    }
+
+    fn fork(&self, world: Ambient) -> Self {
+        Dub {
             config: self.config.clone(),
             world,
             state: self.state.fork(),
-        })
+        }
     }
 
-    fn operations(&self) -> &'static [&'static str] {
-        DubOp::IDS
-    }
-
-    fn id(&self) -> VendorId {
-        VendorId::Dub
-    }
-
-    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+    fn authenticate(
+        &self,
+        _op: &Operation,
+        headers: &HeaderMap,
+    ) -> Result<DubCaller<'_>, Rejection> {
         let token = bearer(headers)?.ok_or(Rejection::MissingCredentials)?;
-        self.workspace_of(token)
-            .ok_or(Rejection::UnknownCredentials)?;
-        Ok(Principal {
-            credential: token.to_string(),
+        self.caller(token).ok_or(Rejection::UnknownCredentials)
+    }
+
+    fn caller(&self, credential: &str) -> Option<DubCaller<'_>> {
+        self.config.workspaces.iter().find_map(|workspace| {
+            let token = workspace.tokens.iter().find(|t| *t == credential)?;
+            Some(DubCaller { workspace, token })
         })
     }
 
@@ -268,24 +287,17 @@ impl Vendor for Dub {
             .collect()
     }
 
-    fn authorize(&self, op: &Operation, caller: &Principal) -> Result<(), Rejection> {
+    fn authorize(&self, op: DubOp, caller: &DubCaller<'_>) -> Result<(), Rejection> {
         // The plan gate runs in Dub's auth wrapper after the limiter, before the body is read.
-        let plans: &[&str] = match DubOp::of(op) {
-            Some(DubOp::CreatePartner | DubOp::CreatePartnerLink | DubOp::ListPartners) => {
-                &PARTNER_PLANS
-            }
-            Some(
-                DubOp::RetrievePartnerLinks
-                | DubOp::RetrievePartnerAnalytics
-                | DubOp::BanPartner
-                | DubOp::DeactivatePartner,
-            ) => &ADVANCED_PLANS,
-            Some(DubOp::UpsertPartnerLink) | None => &[],
+        let plans: &[&str] = match op {
+            DubOp::CreatePartner | DubOp::CreatePartnerLink | DubOp::ListPartners => &PARTNER_PLANS,
+            DubOp::RetrievePartnerLinks
+            | DubOp::RetrievePartnerAnalytics
+            | DubOp::BanPartner
+            | DubOp::DeactivatePartner => &ADVANCED_PLANS,
+            DubOp::UpsertPartnerLink => &[],
         };
-        let plan = self
-            .workspace_of(&caller.credential)
-            .map(|w| w.plan.to_ascii_lowercase())
-            .unwrap_or_default();
+        let plan = caller.workspace.plan.to_ascii_lowercase();
         if !plans.is_empty() && !plans.contains(&plan.as_str()) {
             return Err(Rejection::Forbidden(
                 "Unauthorized: Need higher plan.".into(),
@@ -314,21 +326,18 @@ impl Vendor for Dub {
         }
     }
 
-    fn rate_limit_tier(&self, caller: &Principal) -> Option<String> {
-        self.workspace_of(&caller.credential)
-            .map(|w| w.plan.to_ascii_lowercase())
+    fn rate_limit_tier(&self, caller: &DubCaller<'_>) -> Option<String> {
+        Some(caller.workspace.plan.to_ascii_lowercase())
     }
 
     fn handle(
         &self,
-        op: &Operation,
+        op: DubOp,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &DubCaller<'_>,
         cx: &Context<'_>,
     ) -> Reply {
-        let Some(workspace) = self.workspace_of(&caller.credential) else {
-            return DubError::unauthorized("Unauthorized: Invalid API key.").reply();
-        };
+        let workspace = caller.workspace;
         let now = crate::clock::rfc3339(cx.now);
         let mut state = self.state.lock();
         let rules = rules::Rules {
@@ -339,12 +348,11 @@ impl Vendor for Dub {
         };
         let body = request.body.clone().unwrap_or_default();
         let query = |name: &str| request.query.get(name).and_then(serde_json::Value::as_str);
-        let kind = DubOp::of(op);
-        let outcome = match kind {
-            Some(DubOp::CreatePartner) => rules
+        let outcome = match op {
+            DubOp::CreatePartner => rules
                 .create_partner(&mut state, &body)
                 .map(|v| (StatusCode::CREATED, v)),
-            Some(DubOp::ListPartners) => rules.default_program().map(|program| {
+            DubOp::ListPartners => rules.default_program().map(|program| {
                 let number = |name: &str, default: usize| {
                     request
                         .query
@@ -366,13 +374,13 @@ impl Vendor for Dub {
                 };
                 (StatusCode::OK, partners::list(&state, &program.id, &q))
             }),
-            Some(DubOp::RetrievePartnerLinks) => rules.default_program().and_then(|program| {
+            DubOp::RetrievePartnerLinks => rules.default_program().and_then(|program| {
                 let who = partners::PartnerRef::from_fields(query);
                 let e =
                     partners::find_enrollment(&state, &program.id, who, partners::Missing::Links)?;
                 Ok((StatusCode::OK, partners::links(&state, &e)))
             }),
-            Some(DubOp::RetrievePartnerAnalytics) => rules.default_program().and_then(|program| {
+            DubOp::RetrievePartnerAnalytics => rules.default_program().and_then(|program| {
                 let who = partners::PartnerRef::from_fields(query);
                 let period =
                     analytics::period(query("interval"), query("start"), query("end"), cx.now)?;
@@ -390,7 +398,7 @@ impl Vendor for Dub {
                 };
                 Ok((StatusCode::OK, answer))
             }),
-            Some(DubOp::BanPartner | DubOp::DeactivatePartner) => {
+            DubOp::BanPartner | DubOp::DeactivatePartner => {
                 rules.default_program().and_then(|program| {
                     let field = |name: &str| body.get(name).and_then(serde_json::Value::as_str);
                     let who = partners::PartnerRef::from_fields(field);
@@ -400,7 +408,7 @@ impl Vendor for Dub {
                         who,
                         partners::Missing::Status,
                     )?;
-                    let answer = if kind == Some(DubOp::BanPartner) {
+                    let answer = if op == DubOp::BanPartner {
                         partners::ban(
                             &mut state,
                             &e,
@@ -413,7 +421,7 @@ impl Vendor for Dub {
                     answer.map(|v| (StatusCode::OK, v))
                 })
             }
-            Some(DubOp::CreatePartnerLink) => rules.create_link(&mut state, &body).map(|v| {
+            DubOp::CreatePartnerLink => rules.create_link(&mut state, &body).map(|v| {
                 let status = if self.world.mutant(DubMutant::LinkCreated200) {
                     StatusCode::OK
                 } else {
@@ -421,20 +429,17 @@ impl Vendor for Dub {
                 };
                 (status, v)
             }),
-            Some(DubOp::UpsertPartnerLink) => rules
+            DubOp::UpsertPartnerLink => rules
                 .upsert_link(&mut state, &body)
                 .map(|v| (StatusCode::OK, v)),
-            // The start-up check refuses a spec with an operation no variant names.
-            None => Err(DubError::internal()),
         };
         match outcome {
             Ok((status, mut body)) => {
-                if kind == Some(DubOp::CreatePartnerLink)
-                    && self.world.mutant(DubMutant::ShortLinkDropped)
+                if op == DubOp::CreatePartnerLink && self.world.mutant(DubMutant::ShortLinkDropped)
                 {
                     body.as_object_mut().map(|link| link.remove("shortLink"));
                 }
-                if kind == Some(DubOp::CreatePartner)
+                if op == DubOp::CreatePartner
                     && self.world.mutant(DubMutant::PartnerStatusWrongEnum)
                 {
                     body["status"] = serde_json::json!("active");
@@ -442,19 +447,15 @@ impl Vendor for Dub {
                 Reply::json(status, body)
             }
             Err(error) if self.world.mutant(DubMutant::ErrorEnvelopeFlat) => {
-                let mut reply = error.reply();
+                let mut reply = error.reply(cx);
                 if let Some(inner) = reply.body.as_mut().and_then(|b| b.get_mut("error")) {
                     let inner = inner.take();
                     reply.body = Some(inner);
                 }
                 reply
             }
-            Err(error) => error.reply(),
+            Err(error) => error.reply(cx),
         }
-    }
-
-    fn reject(&self, rejection: &Rejection, _cx: &Context<'_>) -> Reply {
-        DubError::from_rejection(rejection).reply()
     }
 
     fn state(&self) -> &dyn StateStore {

@@ -3,145 +3,143 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::pipeline::{Rejection, Reply};
+use crate::pipeline::{Envelope, Rejection, Reply};
+use crate::vendors::Context;
+
+crate::error_codes! {
+    /// The codes orchd's `HttpError` carries.
+    pub enum EnhanceCode {
+        BadRequest = "bad_request",
+        InvalidSession = "invalid_session",
+        InsufficientPrivileges = "insufficient_privileges",
+        NotFound = "not_found",
+        AlreadyExists = "already_exists",
+        QuotaExceeded = "quota_exceeded",
+    }
+}
 
 /// One Enhance failure.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EnhanceError {
     status: StatusCode,
-    code: &'static str,
+    code: EnhanceCode,
     detail: Option<String>,
     message: String,
 }
 
 impl EnhanceError {
-    fn new(
-        status: StatusCode,
-        code: &'static str,
-        detail: Option<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    /// The error with a `detail` naming what it is about.
+    fn detailed(status: StatusCode, code: EnhanceCode, detail: &str, message: &str) -> Self {
+        let detail = Some(detail.to_string());
         EnhanceError {
-            status,
-            code,
             detail,
-            message: message.into(),
+            ..Self::new(status, code, message.into())
         }
     }
 
     /// 400: a parameter or the body is invalid; `detail` names the field.
     pub fn bad_request(detail: Option<String>, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", detail, message)
+        EnhanceError {
+            detail,
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                EnhanceCode::BadRequest,
+                message.into(),
+            )
+        }
     }
 
     /// 401: no valid session or token.
     pub fn invalid_session() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_session",
-            None,
-            "Invalid session",
-        )
+        let code = EnhanceCode::InvalidSession;
+        Self::new(StatusCode::UNAUTHORIZED, code, "Invalid session".into())
     }
 
     /// 403: the caller's role does not allow this.
     pub fn insufficient_privileges(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_privileges",
-            None,
-            message,
-        )
+        let code = EnhanceCode::InsufficientPrivileges;
+        Self::new(StatusCode::FORBIDDEN, code, message.into())
     }
 
     /// 404: the named kind of entity (`org`, `plan` …) does not exist.
     pub fn not_found(kind: &str) -> Self {
-        Self::new(
+        Self::detailed(
             StatusCode::NOT_FOUND,
-            "not_found",
-            Some(kind.to_string()),
+            EnhanceCode::NotFound,
+            kind,
             "Not found",
         )
     }
 
     /// 409: an entity of this kind already exists.
     pub fn already_exists(kind: &str) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "already_exists",
-            Some(kind.to_string()),
-            "Already exists",
-        )
+        let code = EnhanceCode::AlreadyExists;
+        Self::detailed(StatusCode::CONFLICT, code, kind, "Already exists")
     }
 
     /// 409: the reseller's own subscription has no quota left for `resource`.
     pub fn quota_exceeded(resource: &str) -> Self {
-        Self::new(
+        let message = format!("The reseller subscription has no quota left for {resource}");
+        Self::detailed(
             StatusCode::CONFLICT,
-            "quota_exceeded",
-            Some(resource.to_string()),
-            format!("The reseller subscription has no quota left for {resource}"),
+            EnhanceCode::QuotaExceeded,
+            resource,
+            &message,
         )
     }
+}
 
-    /// The envelope for a generic stage's refusal.
-    pub fn from_rejection(rejection: &Rejection) -> Self {
-        match rejection {
+impl Envelope for EnhanceError {
+    type Code = EnhanceCode;
+
+    fn new(status: StatusCode, code: EnhanceCode, message: String) -> Self {
+        EnhanceError {
+            status,
+            code,
+            detail: None,
+            message,
+        }
+    }
+
+    fn refused(r: &Rejection, _cx: &Context<'_>) -> Self {
+        use EnhanceCode::*;
+        let bad_request = |message: String| Self::bad_request(None, message);
+        match r {
             Rejection::MissingCredentials
             | Rejection::MalformedCredentials(_)
             | Rejection::UnknownCredentials => Self::invalid_session(),
-            Rejection::Forbidden(message) => Self::insufficient_privileges(message.clone()),
+            Rejection::Forbidden(message) => Self::insufficient_privileges(message),
             Rejection::UnknownPath => Self::not_found("route"),
-            Rejection::MethodNotAllowed { .. } => Self::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "bad_request",
-                None,
-                "Method not allowed",
-            ),
+            Rejection::MethodNotAllowed { .. } => r.error(BadRequest, "Method not allowed"),
             Rejection::UnsupportedMediaType(ct) => {
-                Self::bad_request(None, format!("Unsupported content type {ct}"))
+                bad_request(format!("Unsupported content type {ct}"))
             }
-            Rejection::MissingBody => Self::bad_request(None, "A JSON body is required"),
-            Rejection::MalformedJson(detail) => {
-                Self::bad_request(None, format!("Invalid JSON: {detail}"))
-            }
-            Rejection::BodyTooLarge => Self::bad_request(None, "The request body is too large"),
-            Rejection::UnreadableBody(detail) => Self::bad_request(None, detail.clone()),
-            Rejection::Invalid(_) => match rejection.first_violation() {
+            Rejection::MissingBody => bad_request("A JSON body is required".into()),
+            Rejection::MalformedJson(detail) => bad_request(format!("Invalid JSON: {detail}")),
+            Rejection::BodyTooLarge => bad_request("The request body is too large".into()),
+            Rejection::UnreadableBody(detail) => bad_request(detail.clone()),
+            Rejection::Invalid(_) => match r.first_violation() {
                 Some(first) => Self::bad_request(Some(first.dotted_path()), first.message.clone()),
-                None => Self::bad_request(None, "Invalid input"),
+                None => bad_request("Invalid input".into()),
             },
-            Rejection::Internal(detail) => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "bad_request",
-                None,
-                detail.clone(),
-            ),
-            Rejection::CapacityExceeded => Self::new(
-                StatusCode::CONFLICT,
-                "quota_exceeded",
-                None,
+            Rejection::Internal(detail) => r.error(BadRequest, detail),
+            Rejection::CapacityExceeded => r.error(
+                QuotaExceeded,
                 "The fake's limit of stored resources is reached",
             ),
-            Rejection::RateLimited => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "bad_request",
-                None,
-                "Too many requests",
-            ),
+            Rejection::RateLimited => r.error(BadRequest, "Too many requests"),
             Rejection::Forced(status) => match status.as_u16() {
                 401 => Self::invalid_session(),
                 403 => Self::insufficient_privileges("Injected fault"),
                 404 => Self::not_found("resource"),
                 409 => Self::already_exists("resource"),
-                _ => Self::new(*status, "bad_request", None, "Injected fault"),
+                _ => r.error(BadRequest, "Injected fault"),
             },
         }
     }
 
-    /// Renders the error.
-    pub fn reply(self) -> Reply {
-        let mut body = json!({"code": self.code, "message": self.message});
+    fn reply(self, _cx: &Context<'_>) -> Reply {
+        let mut body = json!({"code": self.code.as_str(), "message": self.message});
         if let Some(detail) = self.detail.filter(|d| !d.is_empty()) {
             body["detail"] = json!(detail);
         }

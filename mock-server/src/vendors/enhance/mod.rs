@@ -13,15 +13,15 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub use errors::EnhanceError;
+pub use errors::{EnhanceCode, EnhanceError};
 pub use state::{
     EnhanceState, Org, Owner, Plan, PlanResource, SeedSubscription, Server, Subscription,
     UsedResource,
 };
 
-use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
-use crate::VendorId;
-use crate::pipeline::{Rejection, Reply, ValidatedRequest, cookies};
+use super::{Ambient, Context, CredentialScheme, StateStore, Store, VendorSemantics, bearer};
+use crate::mutants::Mutant;
+use crate::pipeline::{Envelope, Rejection, Reply, ValidatedRequest, cookies};
 use crate::spec::Operation;
 
 crate::mutants! {
@@ -133,40 +133,29 @@ pub struct Enhance {
 }
 
 impl Enhance {
-    /// An Enhance fake with the configured credentials and world.
-    pub fn new(config: EnhanceConfig, world: Ambient) -> Self {
-        let seed = EnhanceState::seed(
-            config.orgs.clone(),
-            config.plans.clone(),
-            config.servers.clone(),
-            &config.subscriptions,
-        );
-        Enhance {
-            config: Arc::new(config),
-            world,
-            state: Store::new(seed),
-        }
+
+    /// The member a session cookie `id0` belongs to.
+    fn session(&self, id0: &str) -> Option<rules::Caller<'_>> {
+        let known = self.config.sessions.iter().find(|s| s.id0 == id0)?;
+        Some(rules::Caller {
+            credential: &known.id0,
+            org_id: &known.org_id,
+            role: known.role,
+        })
     }
 
-    /// The organisation and role behind an authenticated credential (a session's `id0` or a
-    /// token).
-    fn caller(&self, credential: &str) -> Option<rules::Caller<'_>> {
-        let session = self
+    /// The organisation an access token acts for.
+    fn token(&self, token: &str) -> Option<rules::Caller<'_>> {
+        let known = self
             .config
-            .sessions
+            .access_tokens
             .iter()
-            .find(|s| s.id0 == credential)
-            .map(|s| (s.org_id.as_str(), s.role));
-        let token = || {
-            self.config
-                .access_tokens
-                .iter()
-                .find(|t| t.token == credential)
-                .map(|t| (t.org_id.as_str(), t.role))
-        };
-        session
-            .or_else(token)
-            .map(|(org_id, role)| rules::Caller { org_id, role })
+            .find(|t| t.token == token)?;
+        Some(rules::Caller {
+            credential: &known.token,
+            org_id: &known.org_id,
+            role: known.role,
+        })
     }
 }
 
@@ -184,36 +173,51 @@ crate::operations! {
     }
 }
 
-impl Vendor for Enhance {
-    fn fork(&self, world: Ambient) -> Arc<dyn Vendor> {
-        Arc::new(Enhance {
+impl VendorSemantics for Enhance {
+    type Caller<'v> = rules::Caller<'v>;
+    type Error = EnhanceError;
+    type Op = EnhanceOp;
+    type Config = EnhanceConfig;
+
+    const SPEC: &'static str = include_str!("../../../../specs/enhance.yaml");
+    const MUTANTS: &'static [Mutant] = EnhanceMutant::CATALOGUE;
+
+    /// An Enhance fake with the configured credentials and world.
+    fn new(config: EnhanceConfig, world: Ambient) -> Self {
+        let seed = EnhanceState::seed(
+            config.orgs.clone(),
+            config.plans.clone(),
+            config.servers.clone(),
+            &config.subscriptions,
+        );
+        Enhance {
+            config: Arc::new(config),
+            world,
+            state: Store::new(seed),
+        }
+    }
+
+    fn fork(&self, world: Ambient) -> Self {
+        Enhance {
             config: self.config.clone(),
             world,
             state: self.state.fork(),
-        })
+        }
     }
 
-    fn operations(&self) -> &'static [&'static str] {
-        EnhanceOp::IDS
-    }
-
-    fn id(&self) -> VendorId {
-        VendorId::Enhance
-    }
-
-    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<Principal, Rejection> {
+    fn authenticate(
+        &self,
+        _op: &Operation,
+        headers: &HeaderMap,
+    ) -> Result<rules::Caller<'_>, Rejection> {
         // Either scheme is enough (the spec lists them as alternatives): a known session or a
         // known token authenticates; an unknown one of either kind is only fatal alone.
         let session = cookies(headers)
             .into_iter()
             .find(|(k, _)| *k == "id0")
             .map(|(_, v)| v);
-        if let Some(known) =
-            session.and_then(|id0| self.config.sessions.iter().find(|s| s.id0 == id0))
-        {
-            return Ok(Principal {
-                credential: known.id0.clone(),
-            });
+        if let Some(known) = session.and_then(|id0| self.session(id0)) {
+            return Ok(known);
         }
         let token = match bearer(headers) {
             Ok(Some(token)) => token,
@@ -221,14 +225,11 @@ impl Vendor for Enhance {
             Ok(None) => return Err(Rejection::MissingCredentials),
             Err(rejection) => return Err(rejection),
         };
-        self.config
-            .access_tokens
-            .iter()
-            .find(|t| t.token == token)
-            .map(|t| Principal {
-                credential: t.token.clone(),
-            })
-            .ok_or(Rejection::UnknownCredentials)
+        self.token(token).ok_or(Rejection::UnknownCredentials)
+    }
+
+    fn caller(&self, credential: &str) -> Option<rules::Caller<'_>> {
+        self.session(credential).or_else(|| self.token(credential))
     }
 
     fn primary_credential(&self, scheme: CredentialScheme) -> Option<&str> {
@@ -246,16 +247,13 @@ impl Vendor for Enhance {
 
     fn handle(
         &self,
-        op: &Operation,
+        op: EnhanceOp,
         request: &ValidatedRequest,
-        caller: &Principal,
+        caller: &rules::Caller<'_>,
         cx: &Context<'_>,
     ) -> Reply {
-        let Some(caller) = self.caller(&caller.credential) else {
-            return EnhanceError::invalid_session().reply();
-        };
         let rules = rules::Rules {
-            caller,
+            caller: *caller,
             world: &self.world,
             now: crate::clock::rfc3339(cx.now),
         };
@@ -265,33 +263,24 @@ impl Vendor for Enhance {
         // One lock for the whole request: checks and changes happen atomically, so parallel
         // requests never both pass a check that only one of them may pass.
         let mut state = self.state.lock();
-        let outcome = match EnhanceOp::of(op) {
-            Some(EnhanceOp::ListCustomers) => rules
+        let outcome = match op {
+            EnhanceOp::ListCustomers => rules
                 .list_customers(&state, org_id, &request.query)
                 .map(|v| (StatusCode::OK, v)),
-            Some(EnhanceOp::CreateCustomer) => rules
+            EnhanceOp::CreateCustomer => rules
                 .create_customer(&mut state, org_id, &body)
                 .map(|v| (StatusCode::CREATED, v)),
-            Some(EnhanceOp::ListSubscriptions) => rules
+            EnhanceOp::ListSubscriptions => rules
                 .list_subscriptions(&state, org_id, customer_id, &request.query)
                 .map(|v| (StatusCode::OK, v)),
-            Some(EnhanceOp::CreateSubscription) => rules
+            EnhanceOp::CreateSubscription => rules
                 .create_subscription(&mut state, org_id, customer_id, &body)
                 .map(|v| (StatusCode::CREATED, v)),
-            // The start-up check refuses a spec with an operation no variant names.
-            None => Err(EnhanceError::from_rejection(&Rejection::Internal(format!(
-                "no rules for {}",
-                op.operation_id
-            )))),
         };
         match outcome {
             Ok((status, body)) => Reply::json(status, body),
-            Err(error) => error.reply(),
+            Err(error) => error.reply(cx),
         }
-    }
-
-    fn reject(&self, rejection: &Rejection, _cx: &Context<'_>) -> Reply {
-        EnhanceError::from_rejection(rejection).reply()
     }
 
     fn state(&self) -> &dyn StateStore {

@@ -16,10 +16,18 @@ use crate::vendors::Ambient;
 /// The organisation and role the caller's session or token acts with.
 #[derive(Clone, Copy, Debug)]
 pub struct Caller<'a> {
+    /// The session's `id0` or the token.
+    pub credential: &'a str,
     /// The organisation the credential belongs to.
     pub org_id: &'a str,
     /// The role it holds there.
     pub role: Role,
+}
+
+impl crate::vendors::Caller for Caller<'_> {
+    fn credential(&self) -> &str {
+        self.credential
+    }
 }
 
 /// The rules, bound to the caller, the world (ids, mutants) and the request time.
