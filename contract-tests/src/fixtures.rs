@@ -18,6 +18,7 @@ use understudy::fixtures::replay::{NO_MATCH_HEADER, Replaying, load, replay};
 use understudy::spec::SpecSet;
 
 use crate::backend::{AdminCall, Backend, BackendError, HttpBackend};
+use crate::backend::Capabilities;
 use crate::exchange::{Exchange, Request};
 
 /// The fixture file of the `case`-th case (from 1) of `vendor`: names sort in case order.
@@ -152,6 +153,14 @@ impl Backend for RecordingBackend {
 
     fn can_shrink(&self) -> bool {
         false
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        // Fixtures stay small: no megabyte bodies.
+        Capabilities {
+            large_bodies: false,
+            ..self.inner.capabilities()
+        }
     }
 }
 
@@ -288,6 +297,15 @@ impl Backend for ReplayBackend {
 
     fn can_shrink(&self) -> bool {
         false
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        // A replay answers as the recorded run did, which was recorded without megabyte bodies;
+        // its requests carry the recorded run's suffixes only when given the same run id.
+        Capabilities {
+            large_bodies: false,
+            ..Capabilities::UNDERSTUDY
+        }
     }
 
     fn finish(&self) -> Result<(), BackendError> {
