@@ -79,6 +79,9 @@ pub struct Capabilities {
     pub forced_faults: bool,
     /// Whether it may be sent bodies beyond 1 MiB (a recording keeps its fixtures small).
     pub large_bodies: bool,
+    /// Whether it knows the scenarios' other identities (read-only tokens, other tenants'
+    /// keys): not when its own credentials replace the scenario's primary one.
+    pub identities: bool,
 }
 
 impl Capabilities {
@@ -88,6 +91,7 @@ impl Capabilities {
         admin: false,
         forced_faults: false,
         large_bodies: true,
+        identities: true,
     };
 
     /// An Understudy the harness drives through its admin API.
@@ -96,6 +100,7 @@ impl Capabilities {
         admin: true,
         forced_faults: true,
         large_bodies: true,
+        identities: true,
     };
 
     /// What every one of `all` supports.
@@ -110,6 +115,7 @@ impl Capabilities {
             admin: all.iter().all(|c| c.admin),
             forced_faults: all.iter().all(|c| c.forced_faults),
             large_bodies: all.iter().all(|c| c.large_bodies),
+            identities: all.iter().all(|c| c.identities),
         }
     }
 }
@@ -311,9 +317,13 @@ impl Backend for HttpBackend {
     }
 
     fn capabilities(&self) -> Capabilities {
-        match self.admin_url {
+        let capabilities = match self.admin_url {
             Some(_) => Capabilities::UNDERSTUDY,
             None => Capabilities::SHARED,
+        };
+        Capabilities {
+            identities: self.credentials.is_empty(),
+            ..capabilities
         }
     }
 }

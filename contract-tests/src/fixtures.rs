@@ -17,8 +17,8 @@ use understudy::fixtures::redact::RedactionRules;
 use understudy::fixtures::replay::{NO_MATCH_HEADER, Replaying, load, replay};
 use understudy::spec::SpecSet;
 
-use crate::backend::{AdminCall, Backend, BackendError, HttpBackend};
 use crate::backend::Capabilities;
+use crate::backend::{AdminCall, Backend, BackendError, HttpBackend};
 use crate::exchange::{Exchange, Request};
 
 /// The fixture file of the `case`-th case (from 1) of `vendor`: names sort in case order.

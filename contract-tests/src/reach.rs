@@ -119,7 +119,10 @@ pub fn cells_of(vendor: VendorId, yaml: &str) -> Result<Cells, ReachError> {
 /// The reach a status entry declares. A string `x-understudy-choice` is an ordinary choice (the
 /// cell is natural); a mapping must say `reach` and give a `reason`.
 fn annotation(response: &Value) -> Result<Reach, String> {
-    let Some(choice) = response.get("x-understudy-choice").and_then(Value::as_object) else {
+    let Some(choice) = response
+        .get("x-understudy-choice")
+        .and_then(Value::as_object)
+    else {
         return Ok(Reach::Natural);
     };
     let reason = choice
@@ -180,9 +183,15 @@ paths:
         let get = |op: &str, s: u16| cells[&(op.to_string(), s)].clone();
         assert_eq!(get("getA", 200), Reach::Natural);
         assert_eq!(get("getA", 410), Reach::Unreachable("never sent".into()));
-        assert_eq!(get("getA", 500), Reach::Forced("the fake never fails".into()));
+        assert_eq!(
+            get("getA", 500),
+            Reach::Forced("the fake never fails".into())
+        );
         assert_eq!(get("postA", 201), Reach::Natural);
-        assert_eq!(get("postA", 500), Reach::Forced("the fake never fails".into()));
+        assert_eq!(
+            get("postA", 500),
+            Reach::Forced("the fake never fails".into())
+        );
         assert_eq!(cells.len(), 5, "default is no exact status");
         assert_eq!(forced(&cells, "getA"), vec![500]);
     }
@@ -191,7 +200,10 @@ paths:
     fn an_annotation_without_a_reason_is_refused() {
         let spec = SPEC.replace("reason: never sent", "reason: ''");
         let error = cells_of(VendorId::Dub, &spec).unwrap_err().to_string();
-        assert!(error.contains("getA 410") && error.contains("reason"), "{error}");
+        assert!(
+            error.contains("getA 410") && error.contains("reason"),
+            "{error}"
+        );
         let spec = SPEC.replace("reach: unreachable", "reach: sometimes");
         assert!(cells_of(VendorId::Dub, &spec).is_err());
     }

@@ -109,7 +109,8 @@ impl Summary {
                 self.unreachable.reached
             ));
         }
-        (!short.is_empty()).then(|| format!("{}; missed: {}", short.join("; "), self.missed.join(", ")))
+        (!short.is_empty())
+            .then(|| format!("{}; missed: {}", short.join("; "), self.missed.join(", ")))
     }
 }
 
@@ -242,11 +243,9 @@ pub fn coverage_html(report: &RunReport) -> String {
         uo = summary.unreachable.of,
     );
     let sections: [(&str, &str, fn(Option<&Reach>) -> bool); 4] = [
-        (
-            "Reached by the fake's own rules",
-            "natural",
-            |r| matches!(r, Some(Reach::Natural)),
-        ),
+        ("Reached by the fake's own rules", "natural", |r| {
+            matches!(r, Some(Reach::Natural))
+        }),
         (
             "Reached only by fault injection (Prefer: code=…)",
             "forced",
@@ -257,7 +256,9 @@ pub fn coverage_html(report: &RunReport) -> String {
             "unreachable",
             |r| matches!(r, Some(Reach::Unreachable(_))),
         ),
-        ("Answered but not documented", "undocumented", |r| r.is_none()),
+        ("Answered but not documented", "undocumented", |r| {
+            r.is_none()
+        }),
     ];
     for (title, kind, belongs) in sections {
         let rows: Vec<(String, u16)> = rows(report)
@@ -334,8 +335,14 @@ mod tests {
             cells: [
                 (cell("createPartner", 201), Reach::Natural),
                 (cell("createPartner", 422), Reach::Natural),
-                (cell("createPartner", 410), Reach::Unreachable("never".into())),
-                (cell("createPartner", 500), Reach::Forced("no failures".into())),
+                (
+                    cell("createPartner", 410),
+                    Reach::Unreachable("never".into()),
+                ),
+                (
+                    cell("createPartner", 500),
+                    Reach::Forced("no failures".into()),
+                ),
             ]
             .into(),
             backends: vec!["fake".into(), "other".into()],
@@ -354,7 +361,10 @@ mod tests {
         assert_eq!(cells["422"], json!({"fake": false, "other": false}));
         let kinds = &matrix["cells"]["createPartner"];
         assert_eq!(kinds["500"]["kind"], "forced");
-        assert_eq!(kinds["500"]["reached"], json!({"fake": true, "other": false}));
+        assert_eq!(
+            kinds["500"]["reached"],
+            json!({"fake": true, "other": false})
+        );
         assert_eq!(kinds["410"]["reason"], "never");
         assert_eq!(kinds["409"]["kind"], "undocumented");
         assert_eq!(
@@ -371,7 +381,12 @@ mod tests {
     #[test]
     fn the_page_shows_the_three_kinds_apart() {
         let html = coverage_html(&report());
-        for section in ["id=\"natural\"", "id=\"forced\"", "id=\"unreachable\"", "id=\"undocumented\""] {
+        for section in [
+            "id=\"natural\"",
+            "id=\"forced\"",
+            "id=\"unreachable\"",
+            "id=\"undocumented\"",
+        ] {
             assert!(html.contains(section), "{section}: {html}");
         }
         // natural: 201 seen on fake; 409 (undocumented) seen on other.
@@ -389,7 +404,9 @@ mod tests {
         assert!(short.contains("createPartner 422 natural"), "{short}");
         let mut unforced = report();
         unforced.forced.clear();
-        let short = super::summary(&unforced).shortfall(0.0).expect("a forced cell missed");
+        let short = super::summary(&unforced)
+            .shortfall(0.0)
+            .expect("a forced cell missed");
         assert!(short.contains("0 of 1 forced"), "{short}");
     }
 

@@ -199,9 +199,9 @@ struct Setting<'a> {
     run_id: Option<String>,
 }
 
-/// The run's steps: `S`'s operations, about one in four twisted by a twist that applies to it
-/// on every backend of the run. Forced statuses are weighted up, so every forced cell of every
-/// operation turns up in a few hundred cases.
+/// The run's steps: `S`'s operations, three in ten twisted by a twist that applies to it on
+/// every backend of the run, so every operation meets every negative step in a few hundred
+/// cases.
 fn steps<S: Scenario>(
     spec: &'static VendorSpec,
     cells: &Cells,
@@ -212,20 +212,29 @@ fn steps<S: Scenario>(
         .iter()
         .map(|op| (op.operation_id.clone(), forced(cells, &op.operation_id)))
         .collect();
+    // One step in four of the twisted ones is forced, where the operation has forced cells.
     let choices = proptest::collection::vec(
-        proptest::option::weighted(0.25, (any::<bool>(), any::<u16>())),
+        proptest::option::weighted(0.3, ((0u8..4).prop_map(|d| d == 0), any::<u16>())),
         0..12,
     );
     (S::operations(), choices)
-        .prop_map(move |(ops, choices)| {
+        .prop_map(move |(mut ops, choices)| {
+            if !common.identities {
+                ops.retain(S::primary_identity);
+            }
             ops.into_iter()
                 .enumerate()
                 .map(|(i, op)| {
                     let twist = match choices.get(i).copied().flatten() {
                         None => Twist::None,
-                        Some((prefer_forced, pick)) => {
-                            pick_twist::<S>(&op, spec, &forced_by_operation, common, prefer_forced, pick)
-                        }
+                        Some((prefer_forced, pick)) => pick_twist::<S>(
+                            &op,
+                            spec,
+                            &forced_by_operation,
+                            common,
+                            prefer_forced,
+                            pick,
+                        ),
                     };
                     Step { op, twist }
                 })
@@ -323,9 +332,10 @@ pub fn run<S: Scenario>(
         ));
         return Ok(report);
     }
-    let run_id = config.run_id.clone().or_else(|| {
-        (common.isolation == CaseIsolation::Shared).then(run_id_from_clock)
-    });
+    let run_id = config
+        .run_id
+        .clone()
+        .or_else(|| (common.isolation == CaseIsolation::Shared).then(run_id_from_clock));
     let setting = Setting {
         spec,
         backends: &backends,
@@ -646,7 +656,9 @@ fn send_patiently(
     state: &mut CaseState,
 ) -> Result<Exchange, String> {
     loop {
-        let exchange = backend.send(request).map_err(|e: BackendError| e.to_string())?;
+        let exchange = backend
+            .send(request)
+            .map_err(|e: BackendError| e.to_string())?;
         state.requests += 1;
         if !shared || exchange.status != 429 || predicted.status() == Some(429) {
             return Ok(exchange);

@@ -203,6 +203,14 @@ pub trait Scenario {
     /// The spec's operation id `op` calls.
     fn operation_id(op: &Self::Op) -> &'static str;
 
+    /// Whether `op` calls as the scenario's primary identity (the credential a backend with
+    /// its own credentials replaces). Steps as another identity (a read-only token, another
+    /// tenant's key, a member's session) are left out of runs on such a backend, which has no
+    /// equivalent for them. True by default.
+    fn primary_identity(_op: &Self::Op) -> bool {
+        true
+    }
+
     /// The model at the start of a case on a backend whose state is `prior`.
     fn model(prior: Prior) -> Self::Model;
 

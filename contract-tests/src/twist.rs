@@ -85,8 +85,11 @@ pub fn apply(request: Request, twist: Twist, refusals: &Refusals, spec: &VendorS
             request.fixed_credentials = true;
         }
         Twist::MalformedJson => {
-            let mut text = body_text(&request);
-            // Cut before the closing brace: `{"a": 1` does not parse.
+            // No recorder can redact a body it cannot parse: the secrets go first. Cut before
+            // the closing brace, `{"a": 1` does not parse.
+            let mut body = request.body.take().unwrap_or(json!({}));
+            elide_secrets(&mut body);
+            let mut text = body.to_string();
             text.pop();
             request.raw_body = Some(RawBody::new("application/json", text));
         }
@@ -156,6 +159,25 @@ fn body_text(request: &Request) -> String {
         .map_or_else(|| "{}".to_string(), Value::to_string)
 }
 
+/// Replaces every secret-keyed string (a linking token, a key) with a stand-in, the way the
+/// fixtures' redaction would if it could parse the body.
+fn elide_secrets(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, member) in map.iter_mut() {
+                match member {
+                    Value::String(secret) if understudy::redaction::is_secret_key(key) => {
+                        *secret = "elided".into();
+                    }
+                    other => elide_secrets(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(elide_secrets),
+        _ => {}
+    }
+}
+
 /// Gives the first member of an object (or the value itself) a value of another JSON type, so
 /// the body breaks its schema however permissive the other members are.
 fn retype_first_member(body: &mut Value) {
@@ -191,6 +213,31 @@ mod tests {
             format!("id0={UNKNOWN}; other={UNKNOWN}")
         );
         assert_eq!(unknown_credential("x-api-key", "k"), UNKNOWN);
+    }
+
+    #[test]
+    fn a_malformed_body_carries_no_secret() {
+        let request = Request::new("signupPartnerV2Link", "POST", "/partner/v2/signup/link")
+            .json(json!({"token": "confluent_link_understudy", "entitlement": {"name": "P"}}));
+        let refusals = Refusals {
+            unauthenticated: 401,
+            wrong_scheme: None,
+            malformed: 400,
+            invalid: 400,
+            oversized: None,
+            credential_headers: &[],
+        };
+        let spec = understudy::spec::SpecSet::embedded().unwrap();
+        let spec = spec.vendor(understudy::VendorId::Confluent);
+        let twisted = apply(request, Twist::MalformedJson, &refusals, spec);
+        let raw = twisted.raw_body.expect("a raw body");
+        assert!(!raw.text.contains("confluent_link"), "{}", raw.text);
+        assert!(
+            serde_json::from_str::<Value>(&raw.text).is_err(),
+            "{}",
+            raw.text
+        );
+        assert!(raw.text.contains("\"entitlement\""), "{}", raw.text);
     }
 
     #[test]

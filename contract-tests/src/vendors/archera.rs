@@ -270,29 +270,30 @@ impl Scenario for Archera {
             2 => Just(Onboarding::Omitted),
         ];
         let action = prop_oneof![
-            3 => Just(Action::Start),
+            2 => Just(Action::Start),
             1 => Just(Action::Template),
             1 => Just(Action::LaunchUrl),
-            3 => (onboarding, proptest::option::of(any::<bool>()))
+            2 => (onboarding, proptest::option::of(any::<bool>()))
                 .prop_map(|(onboarding, account)| Action::VerifyAws { onboarding, account }),
-            2 => Just(Action::AzureAuthUrl),
-            2 => Just(Action::VerifyAzure),
-            3 => (0u8..3).prop_map(|company| Action::Register { company }),
+            1 => Just(Action::AzureAuthUrl),
+            1 => Just(Action::VerifyAzure),
+            2 => (0u8..3).prop_map(|company| Action::Register { company }),
             1 => Just(Action::ListChildren),
             1 => (0u8..5).prop_map(|provider| Action::Recommended { provider }),
-            2 => (0u8..4).prop_map(|plan| Action::Purchase { plan }),
+            2 => prop_oneof![3 => 0u8..2, 1 => 2u8..4].prop_map(|plan| Action::Purchase { plan }),
             1 => any::<bool>().prop_map(|invalid| Action::Patch { invalid }),
         ];
-        let op = (org, proptest::bool::weighted(0.1), action).prop_map(|(org, meridian, action)| {
-            // Children are registered with Skyline's key only, so each belongs to Skyline.
-            let meridian = meridian && !matches!(action, Action::Register { .. });
-            ArcheraOp {
-                org,
-                meridian,
-                action,
-            }
-        });
-        proptest::collection::vec(op, 1..8).boxed()
+        let op =
+            (org, proptest::bool::weighted(0.1), action).prop_map(|(org, meridian, action)| {
+                // Children are registered with Skyline's key only, so each belongs to Skyline.
+                let meridian = meridian && !matches!(action, Action::Register { .. });
+                ArcheraOp {
+                    org,
+                    meridian,
+                    action,
+                }
+            });
+        proptest::collection::vec(op, 1..10).boxed()
     }
 
     fn operation_id(op: &ArcheraOp) -> &'static str {
@@ -309,6 +310,10 @@ impl Scenario for Archera {
             Action::Purchase { .. } => "purchasePlan",
             Action::Patch { .. } => "updatePartnerOrg",
         }
+    }
+
+    fn primary_identity(op: &ArcheraOp) -> bool {
+        !op.meridian
     }
 
     fn model(prior: Prior) -> ArcheraModel {
@@ -342,8 +347,12 @@ impl Scenario for Archera {
             "archera_understudy_test"
         };
         let at = |method, path: String| {
-            Request::new(Self::operation_id(op), method, format!("/v2/org/{org}/partners{path}"))
-                .header("x-api-key", key)
+            Request::new(
+                Self::operation_id(op),
+                method,
+                format!("/v2/org/{org}/partners{path}"),
+            )
+            .header("x-api-key", key)
         };
         match &op.action {
             Action::Start => at("POST", "/onboarding/start".into()),
@@ -508,7 +517,9 @@ impl Scenario for Archera {
                 _ => match model.bought.insert(*plan, Some(true)).flatten() {
                     Some(true) => known(409),
                     Some(false) => known(200),
-                    None => Prediction::Unknown("whether the seeded plan was bought before the case"),
+                    None => {
+                        Prediction::Unknown("whether the seeded plan was bought before the case")
+                    }
                 },
             },
             Action::Patch { invalid: true } => known(422),

@@ -139,6 +139,10 @@ impl Scenario for CloudCockpit {
         "getCustomerRelationshipAcceptance"
     }
 
+    fn primary_identity(op: &CloudCockpitOp) -> bool {
+        op.caller == Caller::Csp
+    }
+
     fn model(_: Prior) {}
 
     fn request(_: &Case, steps: &[Step<CloudCockpitOp>], index: usize) -> Request {
@@ -180,11 +184,7 @@ impl Scenario for CloudCockpit {
         request
     }
 
-    fn refused_early(
-        _: &(),
-        steps: &[Step<CloudCockpitOp>],
-        index: usize,
-    ) -> Option<(Stage, u16)> {
+    fn refused_early(_: &(), steps: &[Step<CloudCockpitOp>], index: usize) -> Option<(Stage, u16)> {
         let op = &steps[index].op;
         if op.caller == Caller::CustomerRole {
             return Some((Stage::Credentials, 403));

@@ -16,11 +16,12 @@ const READONLY: &str = "Bearer confluent_understudy_readonly";
 const INCOMPLETE: &str = "3f9d2b6e-81c4-4e0a-b5d7-6a2e9c1f0b48";
 const COMPLETE: &str = "8c41e0d7-3a9b-4f25-9e6c-1d7b2a5f3e90";
 const UNKNOWN_ORG: &str = "0e1d2c3b-4a59-4687-9786-a5b4c3d2e1f0";
-/// Linking tokens: unused (seeded, single use), used (seeded), unknown.
+/// Linking tokens: unused (seeded, single use), used (seeded), unknown (shaped so no secret
+/// scan takes it for a vendor's key).
 const TOKENS: [&str; 3] = [
     "confluent_link_understudy",
     "confluent_link_used",
-    "confluent_link_nobody",
+    "unknown-linking-token",
 ];
 
 /// Which organization an activation names.
@@ -176,6 +177,10 @@ impl Scenario for Confluent {
             ConfluentOp::Activate { .. } => "activateSignup",
             ConfluentOp::Link { .. } => "signupPartnerV2Link",
         }
+    }
+
+    fn primary_identity(op: &ConfluentOp) -> bool {
+        !readonly(op)
     }
 
     fn model(prior: Prior) -> ConfluentModel {

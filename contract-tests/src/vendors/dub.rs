@@ -223,7 +223,7 @@ impl Scenario for Dub {
                 .prop_map(|(email, tenant, username, unknown_program)| DubOp::CreatePartner { email, tenant, username, unknown_program }),
             3 => (partner_ref(), proptest::option::of(0u8..4), proptest::bool::weighted(0.15))
                 .prop_map(|(partner, key, foreign_url)| DubOp::CreateLink { partner, key, foreign_url }),
-            3 => (partner_ref(), 0u8..2, proptest::option::weighted(0.3, 0u8..4))
+            4 => (partner_ref(), 0u8..2, proptest::option::weighted(0.3, 0u8..4))
                 .prop_map(|(partner, path, key)| DubOp::Upsert { partner, path, key }),
             1 => Just(DubOp::InvalidPartner),
             2 => (0u8..3, proptest::option::of(0u8..3))
@@ -236,7 +236,7 @@ impl Scenario for Dub {
             1 => (0u8..8).prop_map(|operation| DubOp::FreePlan { operation }),
             1 => (0u8..3).prop_map(|operation| DubOp::InvalidQuery { operation }),
         ];
-        proptest::collection::vec(op, 1..8).boxed()
+        proptest::collection::vec(op, 1..10).boxed()
     }
 
     fn operation_id(op: &DubOp) -> &'static str {
@@ -252,11 +252,16 @@ impl Scenario for Dub {
             DubOp::Ban { .. } => "banPartner",
             DubOp::Deactivate { .. } => "deactivatePartner",
             DubOp::FreePlan { operation } => OPERATIONS[usize::from(*operation) % 8],
-            DubOp::InvalidQuery { operation } => {
-                ["listPartners", "retrievePartnerLinks", "retrievePartnerAnalytics"]
-                    [usize::from(*operation) % 3]
-            }
+            DubOp::InvalidQuery { operation } => [
+                "listPartners",
+                "retrievePartnerLinks",
+                "retrievePartnerAnalytics",
+            ][usize::from(*operation) % 3],
         }
+    }
+
+    fn primary_identity(op: &DubOp) -> bool {
+        !matches!(op, DubOp::FreePlan { .. })
     }
 
     fn model(prior: Prior) -> DubModel {
@@ -355,7 +360,10 @@ impl Scenario for Dub {
                 ..base
             }
             .json(json!({"programId": PROGRAM, "name": "No Email"})),
-            DubOp::CreateToday { email: e, tenant: t } => {
+            DubOp::CreateToday {
+                email: e,
+                tenant: t,
+            } => {
                 let mut body = json!({"email": email(*e)});
                 if let Some(t) = t {
                     body["tenantId"] = json!(tenant(*t));
@@ -722,8 +730,9 @@ fn free_plan_request(case: &Case, operation: u8) -> Request {
             "url": "https://understudy.example/page0",
         })),
         "retrievePartnerAnalytics" => r("GET", "/partners/analytics?partnerId=pn_nobody"),
-        "banPartner" => r("POST", "/partners/ban")
-            .json(json!({"partnerId": "pn_nobody", "reason": "fraud"})),
+        "banPartner" => {
+            r("POST", "/partners/ban").json(json!({"partnerId": "pn_nobody", "reason": "fraud"}))
+        }
         _ => r("POST", "/partners/deactivate").json(nobody),
     }
 }

@@ -69,8 +69,7 @@ impl Scenario for DubRateLimit {
 
     fn operations() -> BoxedStrategy<Vec<Probe>> {
         let advance = prop_oneof![6 => Just(0u32), 1 => Just(20), 1 => Just(30), 1 => Just(60)];
-        let probe =
-            (advance, 0u8..8).prop_map(|(advance, operation)| Probe { advance, operation });
+        let probe = (advance, 0u8..8).prop_map(|(advance, operation)| Probe { advance, operation });
         proptest::collection::vec(probe, 1..10).boxed()
     }
 

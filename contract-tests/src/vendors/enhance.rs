@@ -277,6 +277,17 @@ impl Scenario for Enhance {
         }
     }
 
+    fn primary_identity(op: &EnhanceOp) -> bool {
+        match op {
+            EnhanceOp::List { identity, .. }
+            | EnhanceOp::CreateCustomer { identity, .. }
+            | EnhanceOp::Subscribe { identity, .. }
+            | EnhanceOp::Subscriptions { identity, .. } => *identity == Identity::Owner,
+            // The reseller's own token.
+            EnhanceOp::Sell { .. } => false,
+        }
+    }
+
     fn model(prior: Prior) -> EnhanceModel {
         EnhanceModel {
             prior,

@@ -21,7 +21,7 @@ use crate::faults::{Faults, Injection, PREFER_HEADER};
 use crate::journal::{Captured, Journal, Record};
 use crate::rate_limit::{Decision, RateLimiter};
 use crate::spec::{Operation, SpecSet};
-use crate::vendors::{Context, Vendor, Ambient};
+use crate::vendors::{Ambient, Context, Vendor};
 
 /// Bodies beyond this size are refused before they are parsed.
 const MAX_BODY_BYTES: usize = 1 << 20;

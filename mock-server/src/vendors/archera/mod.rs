@@ -18,7 +18,7 @@ pub use render::{AWS_FEATURES, AZURE_FEATURES};
 pub use rules::web_link;
 pub use state::ArcheraState;
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient};
+use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 pub use errors::CloudCockpitError;
 pub use state::{CloudCockpitState, Customer, Reseller, Tenant};
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
+use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;

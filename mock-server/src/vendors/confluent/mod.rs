@@ -13,7 +13,7 @@ use serde_json::Value;
 pub use errors::ConfluentError;
 pub use state::{ConfluentState, Entitlement, LinkingToken, Organization, User};
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
+use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;

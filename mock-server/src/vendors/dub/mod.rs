@@ -17,7 +17,7 @@ pub use errors::{DubError, zod_message};
 pub use seed::{SeedError, SeedEvent, SeedLink, SeedPartner};
 pub use state::DubState;
 
-use super::{Context, CredentialScheme, Principal, StateStore, Store, Vendor, Ambient, bearer};
+use super::{Ambient, Context, CredentialScheme, Principal, StateStore, Store, Vendor, bearer};
 use crate::VendorId;
 use crate::pipeline::{Rejection, Reply, ValidatedRequest};
 use crate::spec::Operation;
