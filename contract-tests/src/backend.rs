@@ -138,6 +138,11 @@ pub trait Backend {
     fn admin(&self, _call: &AdminCall) -> Result<(), BackendError> {
         Ok(())
     }
+    /// Reads an admin resource (`GET /__understudy{path}`); `None` on backends without the admin
+    /// API.
+    fn admin_read(&self, _path: &str) -> Result<Option<Value>, BackendError> {
+        Ok(None)
+    }
     /// The backend as a plain HTTP client of a base URL, when it is one (so a recording proxy
     /// can be put in front of it).
     fn http(&self) -> Option<&HttpBackend> {
@@ -312,6 +317,19 @@ impl Backend for HttpBackend {
         Ok(())
     }
 
+    fn admin_read(&self, path: &str) -> Result<Option<Value>, BackendError> {
+        let Some(admin) = &self.admin_url else {
+            return Ok(None);
+        };
+        let response = self
+            .client
+            .get(format!("{admin}/__understudy{path}"))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| self.transport(e))?;
+        response.json().map(Some).map_err(|e| self.transport(e))
+    }
+
     fn http(&self) -> Option<&HttpBackend> {
         Some(self)
     }
@@ -412,6 +430,10 @@ impl Backend for FakeBackend {
 
     fn admin(&self, call: &AdminCall) -> Result<(), BackendError> {
         self.http.admin(call)
+    }
+
+    fn admin_read(&self, path: &str) -> Result<Option<Value>, BackendError> {
+        self.http.admin_read(path)
     }
 
     fn http(&self) -> Option<&HttpBackend> {

@@ -151,6 +151,10 @@ impl Backend for RecordingBackend {
         self.inner.admin(call)
     }
 
+    fn admin_read(&self, path: &str) -> Result<Option<serde_json::Value>, BackendError> {
+        self.inner.admin_read(path)
+    }
+
     fn can_shrink(&self) -> bool {
         false
     }

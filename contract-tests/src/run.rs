@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use understudy::spec::{SpecSet, VendorSpec};
 
-use crate::backend::{Backend, BackendError, Capabilities, CaseIsolation};
+use crate::backend::{AdminCall, Backend, BackendError, Capabilities, CaseIsolation};
 use crate::conformance::violations;
 use crate::exchange::{Exchange, Request};
 use crate::normalise::Placeholders;
@@ -151,6 +151,43 @@ pub enum RunError {
     /// A failure could not be persisted.
     #[error("persisting the failure: {0}")]
     Persist(#[from] std::io::Error),
+    /// An admin setting the run changed could not be put back.
+    #[error("putting back what the run changed: {0}")]
+    Restore(String),
+}
+
+/// What each backend's admin API says now of every setting `S`'s setup changes.
+fn save<S: Scenario>(backends: &[&dyn Backend]) -> Vec<Vec<AdminCall>> {
+    backends
+        .iter()
+        .map(|backend| {
+            S::restores()
+                .iter()
+                .filter_map(|r| {
+                    let now = backend.admin_read(r.read).ok().flatten()?;
+                    let setting = now.pointer(r.pointer).cloned().unwrap_or(Value::Null);
+                    let call = AdminCall {
+                        method: "PUT",
+                        path: r.write.to_string(),
+                        body: setting,
+                    };
+                    Some(call)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Puts `saved` back on each backend.
+fn restore(backends: &[&dyn Backend], saved: Vec<Vec<AdminCall>>) -> Result<(), String> {
+    for (backend, calls) in backends.iter().zip(saved) {
+        for call in calls {
+            backend
+                .admin(&call)
+                .map_err(|e| format!("{}: {e}", backend.name()))?;
+        }
+    }
+    Ok(())
 }
 
 /// The embedded specs, compiled once per process.
@@ -361,6 +398,7 @@ pub fn run<S: Scenario>(
         },
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
     );
+    let saved = save::<S>(&backends);
     let outcome = runner.run(&steps::<S>(spec, &cells, common), |steps| {
         let mut state = state.borrow_mut();
         state.cases += 1;
@@ -404,6 +442,7 @@ pub fn run<S: Scenario>(
             reason: format!("aborted: {why}"),
         }),
     };
+    restore(&backends, saved).map_err(RunError::Restore)?;
     let state = state.into_inner();
     report.run_id = run_id;
     report.cases = config.cases;
@@ -549,6 +588,10 @@ fn run_case<S: Scenario>(
                 _ => crate::twist::predict::<S>(model, steps, index),
             })
             .collect();
+        // Two backends are compared only where every model vouches for the whole response; a
+        // response that is not compared numbers no placeholders (a listing of what a shared
+        // target held before would shift every later id's number on that backend alone).
+        let comparable = predictions.iter().all(|p| p.caveat().is_none());
         // Only literal values count as echoes: a referenced id differs per backend by design.
         let literal = request.strings();
         let mut normalised: Vec<Value> = Vec::new();
@@ -619,11 +662,16 @@ fn run_case<S: Scenario>(
                     )
                 })?;
             }
-            normalised.push(rules.apply(&exchange, &literal, &mut placeholders[b]));
+            let mut scratch;
+            let numbering = if comparable {
+                &mut placeholders[b]
+            } else {
+                scratch = placeholders[b].clone();
+                &mut scratch
+            };
+            normalised.push(rules.apply(&exchange, &literal, numbering));
             transcripts[b].push(exchange);
         }
-        // Two backends are compared only where every model vouches for the whole response.
-        let comparable = predictions.iter().all(|p| p.caveat().is_none());
         if let [first, second] = normalised.as_slice()
             && comparable
             && first != second

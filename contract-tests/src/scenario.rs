@@ -168,6 +168,18 @@ pub struct Refusals {
     pub credential_headers: &'static [&'static str],
 }
 
+/// An admin setting a run changes and puts back: read from `read` (at JSON `pointer`, `null`
+/// when absent) before the first case, written with `PUT write` after the last.
+#[derive(Clone, Copy, Debug)]
+pub struct Restore {
+    /// The admin resource to read, below `/__understudy`.
+    pub read: &'static str,
+    /// Where the setting is in what `read` answers.
+    pub pointer: &'static str,
+    /// The admin resource that takes the setting back.
+    pub write: &'static str,
+}
+
 /// The case being run: what its requests need to know about the run.
 #[derive(Clone, Debug, Default)]
 pub struct Case {
@@ -254,6 +266,12 @@ pub trait Scenario {
     /// Admin calls made on each backend after its reset, before a case's first step. A run
     /// whose scenarios need them is skipped on a backend without the admin API.
     fn setup() -> Vec<AdminCall> {
+        Vec::new()
+    }
+
+    /// Admin settings the setup changes, put back on each backend after the run (an Understudy
+    /// the harness was only lent keeps its own rate limits).
+    fn restores() -> Vec<Restore> {
         Vec::new()
     }
 

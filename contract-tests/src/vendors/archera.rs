@@ -506,9 +506,13 @@ impl Scenario for Archera {
                 "the listing shows children registered before the case",
             ),
             Action::Recommended { provider } => match (org, provider) {
-                (Org::Northwind, 0) | (Org::Contoso, 1) => known(200),
+                // The plan's status shows whether it was bought.
+                (Org::Northwind, 0) | (Org::Contoso, 1) | (Org::Harbor, 0) => Prediction::listing(
+                    prior,
+                    200,
+                    "the plan shows whether it was bought before the case",
+                ),
                 (Org::Contoso, 2) => known(409),
-                (Org::Harbor, 0) => known(200),
                 _ => known(404),
             },
             Action::Purchase { plan } => match plan {

@@ -77,6 +77,9 @@ pub enum ConfluentOp {
 #[derive(Debug)]
 pub struct ConfluentModel {
     taken_external_ids: std::collections::BTreeSet<u8>,
+    /// External ids a link may have taken: those sent with the seeded token while its use was
+    /// unknown.
+    maybe_taken: std::collections::BTreeSet<u8>,
     /// Step of a stored signup → whether its organization is complete.
     signups: BTreeMap<usize, bool>,
     activated: Option<bool>,
@@ -188,6 +191,7 @@ impl Scenario for Confluent {
         ConfluentModel {
             // Pool index 3 is the seeded `initech-0001`, billing Initech from the start.
             taken_external_ids: [3].into(),
+            maybe_taken: Default::default(),
             signups: BTreeMap::new(),
             activated: known,
             token_used: known,
@@ -297,6 +301,14 @@ impl Scenario for Confluent {
                 if model.taken_external_ids.contains(external) {
                     return Prediction::Known(409);
                 }
+                if model.maybe_taken.contains(external) {
+                    if !dry_run {
+                        // Taken now, by this signup or the link before it.
+                        model.maybe_taken.remove(external);
+                        model.taken_external_ids.insert(*external);
+                    }
+                    return Prediction::Unknown(token_unknown);
+                }
                 if !dry_run {
                     model.taken_external_ids.insert(*external);
                     model.signups.insert(index, *with_user);
@@ -314,11 +326,19 @@ impl Scenario for Confluent {
                     return Prediction::Known(400);
                 }
                 let taken = model.taken_external_ids.contains(external);
-                let unknown = model.token_used.is_none();
+                let unknown = model.token_used.is_none() || model.maybe_taken.contains(external);
                 if !dry_run && !taken {
-                    // Used now, or refused because it was used: used from here on.
+                    // Used now, or refused because it was used: used from here on; the
+                    // entitlement was linked only in the first case.
+                    match model.token_used {
+                        None => {
+                            model.maybe_taken.insert(*external);
+                        }
+                        _ => {
+                            model.taken_external_ids.insert(*external);
+                        }
+                    }
                     model.token_used = Some(true);
-                    model.taken_external_ids.insert(*external);
                 }
                 match (unknown, taken) {
                     (true, _) => Prediction::Unknown(token_unknown),

@@ -342,7 +342,12 @@ impl Scenario for Dub {
             } => {
                 let mut body = partner(p);
                 body["programId"] = json!(PROGRAM);
-                body["url"] = json!(format!("https://understudy.example/page{path}"));
+                // Made unique too: found by tenant, the upsert looks among every partner's
+                // links, and a shared target holds earlier cases' links to the same page.
+                body["url"] = json!(format!(
+                    "https://understudy.example/page{path}{}",
+                    case.suffix
+                ));
                 if let Some(k) = k {
                     body["key"] = json!(key(*k));
                 }

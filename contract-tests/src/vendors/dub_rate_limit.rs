@@ -16,7 +16,7 @@ use understudy::spec::Operation;
 use crate::backend::AdminCall;
 use crate::exchange::{Exchange, Request};
 use crate::normalise::Normalisation;
-use crate::scenario::{Case, Prediction, Prior, Refusals, Scenario, Step, Twist};
+use crate::scenario::{Case, Prediction, Prior, Refusals, Restore, Scenario, Step, Twist};
 
 const AUTH: &str = "Bearer dub_understudy_test";
 const PROGRAM: &str = "prog_understudy";
@@ -193,6 +193,14 @@ impl Scenario for DubRateLimit {
                 "reset": "epoch_ms",
                 "retry_after": "same_as_reset",
             }),
+        }]
+    }
+
+    fn restores() -> Vec<Restore> {
+        vec![Restore {
+            read: "/rate-limits",
+            pointer: "/dub",
+            write: "/rate-limits/dub",
         }]
     }
 

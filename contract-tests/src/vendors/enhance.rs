@@ -117,6 +117,10 @@ pub struct EnhanceModel {
 /// (websites allow 4 more sales and storage 9, so mailboxes bind first).
 const PLAN_3_SALES_IN_QUOTA: u8 = 3;
 
+/// Why a subscription's body differs on a target no one resets.
+const SUBSCRIPTION_IDS: &str =
+    "subscription ids are numbers counting every subscription the target made before";
+
 /// Enhance's scenarios.
 pub struct Enhance;
 
@@ -461,7 +465,7 @@ impl Scenario for Enhance {
                     return known(404);
                 }
                 // The MO sells freely; no quota binds it.
-                known(201)
+                Prediction::listing(prior, 201, SUBSCRIPTION_IDS)
             }
             EnhanceOp::Subscriptions { identity, customer } => {
                 if malformed_customer(model, steps, *customer, index) {
@@ -473,7 +477,7 @@ impl Scenario for Enhance {
                 match customer {
                     _ if !model.customer(steps, *customer, index) => known(404),
                     Customer::Reseller => Prediction::listing(prior, 200, listing),
-                    _ => known(200),
+                    _ => Prediction::listing(prior, 200, SUBSCRIPTION_IDS),
                 }
             }
         }
