@@ -218,6 +218,9 @@ pub fn junit(report: &RunReport) -> String {
     )
 }
 
+/// Whether a row's reach belongs in a section of the page.
+type KindFilter = fn(Option<&Reach>) -> bool;
+
 /// The coverage matrix as a self-contained HTML page, the three kinds of cell apart: a table
 /// of the cells the fake's rules answer, one of those reached only by fault injection, one of
 /// those no one reaches with the spec's reasons; one column per backend, each cell reached or
@@ -242,7 +245,7 @@ pub fn coverage_html(report: &RunReport) -> String {
         fo = summary.forced.of,
         uo = summary.unreachable.of,
     );
-    let sections: [(&str, &str, fn(Option<&Reach>) -> bool); 4] = [
+    let sections: [(&str, &str, KindFilter); 4] = [
         ("Reached by the fake's own rules", "natural", |r| {
             matches!(r, Some(Reach::Natural))
         }),
