@@ -3,7 +3,7 @@
 //! gives cargo-mutants: with no second backend (which would run the same mutated code), a
 //! mutant in a vendor's module is caught only if the spec or the model disagrees with it.
 //!
-//! `UNDERSTUDY_MUTANTS_VENDOR` names the vendor (every vendor when unset) and
+//! `UNDERSTUDY_MUTANTS_VENDOR` names the vendors, comma-separated (every vendor when unset), and
 //! `UNDERSTUDY_MUTANTS_CASES` the cases per vendor (300 by default).
 
 use understudy::VendorId;
