@@ -52,18 +52,96 @@ pub struct AdminCall {
     pub body: Value,
 }
 
+/// How a backend starts each case: the choice that decides what a case may assume.
+///
+/// A further kind, a fresh world per case (`X-Understudy-World`, issue 15), fits beside these:
+/// it starts from the seeded state like [`CaseIsolation::Reset`] without touching other cases.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaseIsolation {
+    /// Reset to its seeded state before each case: the in-process fake, an Understudy reached
+    /// with its admin URL (`--target-admin`), a replay of such a run.
+    Reset,
+    /// Nothing resets it (a vendor's sandbox, an Understudy without its admin URL): a case
+    /// meets whatever earlier cases and other clients left, so values that must be unique get a
+    /// per-run, per-case suffix and the models predict only what they can know.
+    Shared,
+}
+
+/// What a backend supports, which decides the steps a run may generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// How each case starts.
+    pub isolation: CaseIsolation,
+    /// Whether it has the Understudy admin API (scenarios that move the clock or set a rate
+    /// limit need it).
+    pub admin: bool,
+    /// Whether it answers `Prefer: code=N` with status N, as Understudy's fault injection does.
+    pub forced_faults: bool,
+    /// Whether it may be sent bodies beyond 1 MiB (a recording keeps its fixtures small).
+    pub large_bodies: bool,
+    /// Whether it knows the scenarios' other identities (read-only tokens, other tenants'
+    /// keys): not when its own credentials replace the scenario's primary one.
+    pub identities: bool,
+}
+
+impl Capabilities {
+    /// A URL no one resets, which may be anything (a vendor's own sandbox).
+    pub const SHARED: Capabilities = Capabilities {
+        isolation: CaseIsolation::Shared,
+        admin: false,
+        forced_faults: false,
+        large_bodies: true,
+        identities: true,
+    };
+
+    /// An Understudy the harness drives through its admin API.
+    pub const UNDERSTUDY: Capabilities = Capabilities {
+        isolation: CaseIsolation::Reset,
+        admin: true,
+        forced_faults: true,
+        large_bodies: true,
+        identities: true,
+    };
+
+    /// What every one of `all` supports.
+    pub fn common(all: &[Capabilities]) -> Capabilities {
+        let shared = all.iter().any(|c| c.isolation == CaseIsolation::Shared);
+        Capabilities {
+            isolation: if shared {
+                CaseIsolation::Shared
+            } else {
+                CaseIsolation::Reset
+            },
+            admin: all.iter().all(|c| c.admin),
+            forced_faults: all.iter().all(|c| c.forced_faults),
+            large_bodies: all.iter().all(|c| c.large_bodies),
+            identities: all.iter().all(|c| c.identities),
+        }
+    }
+}
+
 /// Something that answers one vendor's API.
 pub trait Backend {
     /// A short name for reports (`fake`, `mutant:dub.x`, a URL).
     fn name(&self) -> &str;
     /// Sends `request` (references already resolved) and reads the answer.
     fn send(&self, request: &Request) -> Result<Exchange, BackendError>;
-    /// Puts the backend back in its initial state before a case; a no-op where impossible.
+    /// Marks the start of a case: puts the backend back in its initial state where it can
+    /// ([`CaseIsolation::Reset`]); a no-op where it cannot.
     fn reset(&self) -> Result<(), BackendError>;
+    /// What the backend supports; by default, what a URL no one resets supports.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::SHARED
+    }
     /// Makes an admin call; a no-op on backends without the admin API (a real vendor, a
     /// replay, whose recorded answers already reflect the call).
     fn admin(&self, _call: &AdminCall) -> Result<(), BackendError> {
         Ok(())
+    }
+    /// Reads an admin resource (`GET /__understudy{path}`); `None` on backends without the admin
+    /// API.
+    fn admin_read(&self, _path: &str) -> Result<Option<Value>, BackendError> {
+        Ok(None)
     }
     /// The backend as a plain HTTP client of a base URL, when it is one (so a recording proxy
     /// can be put in front of it).
@@ -89,6 +167,7 @@ pub struct HttpBackend {
     base_url: String,
     credentials: Vec<(String, String)>,
     admin_url: Option<String>,
+    reset_only: Option<VendorId>,
     client: reqwest::blocking::Client,
 }
 
@@ -100,6 +179,7 @@ impl HttpBackend {
             base_url: base_url.into().trim_end_matches('/').to_string(),
             credentials: Vec::new(),
             admin_url: None,
+            reset_only: None,
             client: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -107,7 +187,9 @@ impl HttpBackend {
         }
     }
 
-    /// Headers that replace the scenario's headers of the same name (the real credentials).
+    /// Headers that replace the scenario's headers of the same name (the real credentials). A
+    /// request without such a header gets none, and one whose credentials were chosen on
+    /// purpose ([`Request::fixed_credentials`]) keeps them.
     pub fn with_credentials(mut self, credentials: Vec<(String, String)>) -> Self {
         self.credentials = credentials;
         self
@@ -115,7 +197,14 @@ impl HttpBackend {
 
     /// The Understudy admin root (`http://host:port`), so each case starts from a reset.
     pub fn with_admin(mut self, admin_url: impl Into<String>) -> Self {
-        self.admin_url = Some(admin_url.into());
+        self.admin_url = Some(admin_url.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// Resets only `vendor` before each case (`POST /__understudy/vendors/{vendor}/reset`),
+    /// leaving the other vendors of a shared Understudy as they are.
+    pub fn resetting_only(mut self, vendor: VendorId) -> Self {
+        self.reset_only = Some(vendor);
         self
     }
 
@@ -161,18 +250,21 @@ impl Backend for HttpBackend {
             .request(method, format!("{}{}", self.base_url, request.path))
             .query(&request.query);
         for (name, value) in &request.headers {
-            let replaced = self
+            let own = self
                 .credentials
                 .iter()
-                .any(|(c, _)| c.eq_ignore_ascii_case(name));
-            if !replaced {
-                builder = builder.header(name, value);
-            }
+                .find(|(c, _)| c.eq_ignore_ascii_case(name))
+                .filter(|_| !request.fixed_credentials);
+            builder = match own {
+                Some((name, value)) => builder.header(name, value),
+                None => builder.header(name, value),
+            };
         }
-        for (name, value) in &self.credentials {
-            builder = builder.header(name, value);
-        }
-        if let Some(body) = &request.body {
+        if let Some(raw) = &request.raw_body {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, raw.content_type)
+                .body(raw.text.clone());
+        } else if let Some(body) = &request.body {
             builder = builder.json(body);
         }
         let response = builder.send().map_err(|e| self.transport(e))?;
@@ -198,8 +290,12 @@ impl Backend for HttpBackend {
 
     fn reset(&self) -> Result<(), BackendError> {
         if let Some(admin) = &self.admin_url {
+            let path = match self.reset_only {
+                Some(vendor) => format!("/vendors/{}/reset", vendor.name()),
+                None => "/reset".to_string(),
+            };
             self.client
-                .post(format!("{admin}/__understudy/reset"))
+                .post(format!("{admin}/__understudy{path}"))
                 .send()
                 .and_then(|r| r.error_for_status())
                 .map_err(|e| self.transport(e))?;
@@ -221,8 +317,32 @@ impl Backend for HttpBackend {
         Ok(())
     }
 
+    fn admin_read(&self, path: &str) -> Result<Option<Value>, BackendError> {
+        let Some(admin) = &self.admin_url else {
+            return Ok(None);
+        };
+        let response = self
+            .client
+            .get(format!("{admin}/__understudy{path}"))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| self.transport(e))?;
+        response.json().map(Some).map_err(|e| self.transport(e))
+    }
+
     fn http(&self) -> Option<&HttpBackend> {
         Some(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        let capabilities = match self.admin_url {
+            Some(_) => Capabilities::UNDERSTUDY,
+            None => Capabilities::SHARED,
+        };
+        Capabilities {
+            identities: self.credentials.is_empty(),
+            ..capabilities
+        }
     }
 }
 
@@ -313,8 +433,16 @@ impl Backend for FakeBackend {
         self.http.admin(call)
     }
 
+    fn admin_read(&self, path: &str) -> Result<Option<Value>, BackendError> {
+        self.http.admin_read(path)
+    }
+
     fn http(&self) -> Option<&HttpBackend> {
         Some(&self.http)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::UNDERSTUDY
     }
 }
 

@@ -22,6 +22,35 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The JSON body.
     pub body: Option<Value>,
+    /// A body sent as it is instead of `body` (malformed JSON, another media type, an
+    /// oversized body), with its content type.
+    pub raw_body: Option<RawBody>,
+    /// The credential headers were chosen on purpose (none, an unknown one, another scheme): a
+    /// backend with its own credentials must send them as they are.
+    pub fixed_credentials: bool,
+}
+
+/// A body sent byte for byte, with the content type it is declared as.
+#[derive(Clone, Debug, Serialize)]
+pub struct RawBody {
+    /// The `Content-Type` header.
+    pub content_type: &'static str,
+    /// The body text.
+    #[serde(skip)]
+    pub text: String,
+    /// How many bytes the body has (the text itself is left out of reports).
+    pub bytes: usize,
+}
+
+impl RawBody {
+    /// `text` declared as `content_type`.
+    pub fn new(content_type: &'static str, text: String) -> Self {
+        RawBody {
+            content_type,
+            bytes: text.len(),
+            text,
+        }
+    }
 }
 
 impl Request {
@@ -34,7 +63,17 @@ impl Request {
             query: Vec::new(),
             headers: Vec::new(),
             body: None,
+            raw_body: None,
+            fixed_credentials: false,
         }
+    }
+
+    /// The value of header `name` (any letter case), if the request carries it.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Adds a header.

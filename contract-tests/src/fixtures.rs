@@ -17,6 +17,7 @@ use understudy::fixtures::redact::RedactionRules;
 use understudy::fixtures::replay::{NO_MATCH_HEADER, Replaying, load, replay};
 use understudy::spec::SpecSet;
 
+use crate::backend::Capabilities;
 use crate::backend::{AdminCall, Backend, BackendError, HttpBackend};
 use crate::exchange::{Exchange, Request};
 
@@ -150,8 +151,20 @@ impl Backend for RecordingBackend {
         self.inner.admin(call)
     }
 
+    fn admin_read(&self, path: &str) -> Result<Option<serde_json::Value>, BackendError> {
+        self.inner.admin_read(path)
+    }
+
     fn can_shrink(&self) -> bool {
         false
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        // Fixtures stay small: no megabyte bodies.
+        Capabilities {
+            large_bodies: false,
+            ..self.inner.capabilities()
+        }
     }
 }
 
@@ -288,6 +301,15 @@ impl Backend for ReplayBackend {
 
     fn can_shrink(&self) -> bool {
         false
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        // A replay answers as the recorded run did, which was recorded without megabyte bodies;
+        // its requests carry the recorded run's suffixes only when given the same run id.
+        Capabilities {
+            large_bodies: false,
+            ..Capabilities::UNDERSTUDY
+        }
     }
 
     fn finish(&self) -> Result<(), BackendError> {

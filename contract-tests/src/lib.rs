@@ -9,15 +9,19 @@ pub mod conformance;
 pub mod exchange;
 pub mod fixtures;
 pub mod normalise;
+pub mod reach;
 pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod targets;
+pub mod twist;
 pub mod vendors;
 
-pub use backend::{AdminCall, Backend, BackendError, FakeBackend, HttpBackend};
+pub use backend::{
+    AdminCall, Backend, BackendError, Capabilities, CaseIsolation, FakeBackend, HttpBackend,
+};
 pub use exchange::{Exchange, Request};
 pub use fixtures::{RecordingBackend, ReplayBackend};
 pub use run::{Failure, RunConfig, RunReport, run};
-pub use scenario::Scenario;
+pub use scenario::{Case, Prediction, Prior, Scenario, Step, Twist};
 pub use understudy::spec::SpecSet;

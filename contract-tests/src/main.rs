@@ -8,7 +8,9 @@ use clap::{Parser, Subcommand};
 use understudy::VendorId;
 use understudy_contract_tests::backend::{Backend, FakeBackend, HttpBackend};
 use understudy_contract_tests::fixtures::{RecordingBackend, ReplayBackend};
-use understudy_contract_tests::report::{coverage_html, coverage_json, junit};
+use understudy_contract_tests::report::{
+    coverage_html, coverage_json, junit, summary as coverage_summary,
+};
 use understudy_contract_tests::run::RunConfig;
 use understudy_contract_tests::targets::parse_headers;
 use understudy_contract_tests::vendors::run_vendor;
@@ -39,6 +41,24 @@ enum Command {
         /// Credential headers for a URL given to `--against`.
         #[arg(long, env = "CONTRACT_AGAINST_CREDENTIALS", default_value = "")]
         against_credentials: String,
+        /// The admin root of an Understudy given as a URL `--target` (`http://host:port`): the
+        /// vendor is reset before each case, as the in-process fake is. Without it a URL target
+        /// is one no one resets: unique values get a per-run, per-case suffix and the models
+        /// predict only what they can know.
+        #[arg(long, value_name = "URL")]
+        target_admin: Option<String>,
+        /// The admin root of an Understudy given as a URL `--against`.
+        #[arg(long, value_name = "URL")]
+        against_admin: Option<String>,
+        /// What makes this run's unique values unique (printed; drawn from the clock when a
+        /// target no one resets needs them). Given, it is used even on reset targets, so a run
+        /// recorded against a shared target replays with the same requests.
+        #[arg(long)]
+        run_id: Option<String>,
+        /// Fails the run unless the target reached at least this percentage of the spec's
+        /// naturally reachable cells, every forced cell, and no cell the spec calls unreachable.
+        #[arg(long, value_name = "PERCENT")]
+        require_coverage: Option<f64>,
         /// What to compare with: `fake`, a base URL, or `replay:DIR` (a run recorded with
         /// `--record DIR`, same seed and cases); omitted compares with nothing.
         #[arg(long)]
@@ -74,14 +94,19 @@ enum Command {
     },
 }
 
-/// The backend `spec` names; `role` (`target`, `against`) prefixes its name in reports.
+/// The backend `spec` names; `role` (`target`, `against`) prefixes its name in reports; `admin`
+/// is the admin root of an Understudy at a URL.
 fn backend(
     vendor: VendorId,
     role: &str,
     spec: &str,
     credentials: &str,
+    admin: Option<&str>,
     mutants: &[&str],
 ) -> anyhow::Result<Box<dyn Backend>> {
+    if admin.is_some() && !(spec.starts_with("http://") || spec.starts_with("https://")) {
+        bail!("--{role}-admin is for a {role} given as a URL, not {spec:?}");
+    }
     Ok(match spec {
         "fake" => Box::new(
             FakeBackend::start(vendor, mutants)
@@ -91,10 +116,14 @@ fn backend(
                     names => format!("{role}:mutant:{}", names.join("+")),
                 }),
         ),
-        url if url.starts_with("http://") || url.starts_with("https://") => Box::new(
-            HttpBackend::new(format!("{role}:{url}"), url)
-                .with_credentials(parse_headers(credentials)),
-        ),
+        url if url.starts_with("http://") || url.starts_with("https://") => {
+            let http = HttpBackend::new(format!("{role}:{url}"), url)
+                .with_credentials(parse_headers(credentials));
+            Box::new(match admin {
+                Some(admin) => http.with_admin(admin).resetting_only(vendor),
+                None => http,
+            })
+        }
         replay if replay.starts_with("replay:") => {
             let dir = PathBuf::from(&replay["replay:".len()..]);
             Box::new(
@@ -115,6 +144,10 @@ fn main() -> anyhow::Result<()> {
                 target,
                 credentials,
                 against_credentials,
+                target_admin,
+                against_admin,
+                run_id,
+                require_coverage,
                 against,
                 record,
                 cases,
@@ -131,7 +164,14 @@ fn main() -> anyhow::Result<()> {
     let seed = seed.unwrap_or_else(seed_from_clock);
     println!("contract-tests: {vendor}, {cases} cases, seed {seed}");
     let mutants: Vec<&str> = mutant.iter().map(String::as_str).collect();
-    let mut primary = backend(vendor, "target", &target, &credentials, &mutants)?;
+    let mut primary = backend(
+        vendor,
+        "target",
+        &target,
+        &credentials,
+        target_admin.as_deref(),
+        &mutants,
+    )?;
     if let Some(dir) = &record {
         primary = Box::new(
             RecordingBackend::new(primary, vendor, dir)
@@ -140,7 +180,16 @@ fn main() -> anyhow::Result<()> {
     }
     let other = against
         .as_deref()
-        .map(|a| backend(vendor, "against", a, &against_credentials, &[]))
+        .map(|a| {
+            backend(
+                vendor,
+                "against",
+                a,
+                &against_credentials,
+                against_admin.as_deref(),
+                &[],
+            )
+        })
         .transpose()?;
     let started = std::time::Instant::now();
     let report = run_vendor(
@@ -154,6 +203,8 @@ fn main() -> anyhow::Result<()> {
             // Only a person at a terminal wants the bar; CI logs get the summary.
             progress: std::io::IsTerminal::is_terminal(&std::io::stderr())
                 .then_some(show_progress as fn(u32, u32)),
+            run_id,
+            ..RunConfig::default()
         },
     )?;
     let seconds = started.elapsed().as_secs_f64();
@@ -162,12 +213,33 @@ fn main() -> anyhow::Result<()> {
     if let Some(dir) = &record {
         println!("recorded {cases} cases into {}", dir.display());
     }
+    let summary = coverage_summary(&report);
     println!(
-        "{} requests, {} coverage cells, {:.0} cases/s",
+        "{} requests, {:.0} cases/s; coverage of the target: natural {} of {} ({:.1} %), forced {} of {}, unreachable {}",
         report.requests,
-        report.coverage.len(),
-        f64::from(report.cases) / seconds.max(1e-9)
+        f64::from(report.cases) / seconds.max(1e-9),
+        summary.natural.reached,
+        summary.natural.of,
+        summary.natural.percent(),
+        summary.forced.reached,
+        summary.forced.of,
+        summary.unreachable.of,
     );
+    if let Some(id) = &report.run_id {
+        println!("unique values suffixed with run id {id} (replay with --run-id {id})");
+    }
+    for skipped in &report.skipped {
+        println!("{skipped}");
+    }
+    for (why, steps) in &report.unpredicted {
+        println!("{steps} steps: {why}");
+    }
+    if report.throttled_seconds > 0.0 {
+        println!(
+            "waited {:.1} s for the target's rate limiter",
+            report.throttled_seconds
+        );
+    }
     if let Some(path) = json {
         let document = serde_json::json!({"report": &report, "coverage": coverage_json(&report)});
         std::fs::write(&path, serde_json::to_vec_pretty(&document)?)?;
@@ -184,6 +256,10 @@ fn main() -> anyhow::Result<()> {
     match &report.failure {
         None => {
             println!("ok: no divergence (replay with --seed {seed})");
+            if let Some(shortfall) = require_coverage.and_then(|p| summary.shortfall(p)) {
+                println!("coverage short: {shortfall}");
+                std::process::exit(1);
+            }
             Ok(())
         }
         Some(failure) => {

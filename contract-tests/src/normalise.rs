@@ -20,7 +20,7 @@ pub struct Normalisation {
 }
 
 /// Placeholders assigned so far in one case, per backend.
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub struct Placeholders {
     seen: BTreeMap<String, String>,
 }

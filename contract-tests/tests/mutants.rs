@@ -18,8 +18,10 @@ fn every_mutant_is_killed() {
             .expect("mutant names start with their vendor");
         let mutant = FakeBackend::start(vendor, &[name]).expect("fake starts");
         let clean = FakeBackend::start(vendor, &[]).expect("fake starts");
+        // Enough cases that each rule's pair of steps (the same tenant twice, the same URL
+        // twice) turns up among the negative steps.
         let config = RunConfig {
-            cases: 100,
+            cases: 200,
             seed: 7,
             ..RunConfig::default()
         };

@@ -1,4 +1,7 @@
-//! Confluent: signups with new or registered entitlements, activation once, single-use tokens.
+//! Confluent: signups with new entitlements, activation once (of a seeded signup or of one the
+//! case made), single-use linking tokens, and a token without the partner scope.
+
+use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use serde_json::json;
@@ -6,12 +9,33 @@ use understudy::VendorId;
 
 use crate::exchange::Request;
 use crate::normalise::Normalisation;
-use crate::scenario::Scenario;
+use crate::scenario::{Case, Prediction, Prior, Refusals, Scenario, Stage, Step};
 
 const AUTH: &str = "Bearer confluent_understudy_test";
+const READONLY: &str = "Bearer confluent_understudy_readonly";
 const INCOMPLETE: &str = "3f9d2b6e-81c4-4e0a-b5d7-6a2e9c1f0b48";
 const COMPLETE: &str = "8c41e0d7-3a9b-4f25-9e6c-1d7b2a5f3e90";
-const TOKENS: [&str; 2] = ["confluent_link_understudy", "confluent_link_used"];
+const UNKNOWN_ORG: &str = "0e1d2c3b-4a59-4687-9786-a5b4c3d2e1f0";
+/// Linking tokens: unused (seeded, single use), used (seeded), unknown (shaped so no secret
+/// scan takes it for a vendor's key).
+const TOKENS: [&str; 3] = [
+    "confluent_link_understudy",
+    "confluent_link_used",
+    "unknown-linking-token",
+];
+
+/// Which organization an activation names.
+#[derive(Clone, Debug)]
+pub enum Organization {
+    /// The seeded incomplete Initech (activated once, ever).
+    SeededIncomplete,
+    /// The seeded complete Globex (always 409).
+    SeededComplete,
+    /// The organization the `k`-th earlier signup of the case created (modulo how many).
+    Signup(usize),
+    /// An id no organization has (400 `organization_not_found`).
+    Unknown,
+}
 
 /// One Confluent operation.
 #[derive(Clone, Debug)]
@@ -24,13 +48,17 @@ pub enum ConfluentOp {
         with_user: bool,
         /// `?dry_run=true`.
         dry_run: bool,
+        /// With the token that lacks the `partner:create` scope (403).
+        readonly: bool,
     },
-    /// `POST /signup/activate` of the seeded incomplete or complete organization.
+    /// `POST /signup/activate`.
     Activate {
-        /// The seeded complete organization instead of the incomplete one.
-        complete: bool,
+        /// The organization.
+        organization: Organization,
+        /// With the token that lacks the `partner:create` scope (403).
+        readonly: bool,
     },
-    /// `POST /signup/link` with a seeded token (0 unused, 1 used).
+    /// `POST /signup/link` with a linking token.
     Link {
         /// Token index.
         token: u8,
@@ -38,42 +66,39 @@ pub enum ConfluentOp {
         external: u8,
         /// `?dry_run=true`.
         dry_run: bool,
+        /// With the token that lacks the `partner:create` scope (403).
+        readonly: bool,
     },
 }
 
-/// The reference model: external ids billing an organization, the seeded incomplete
-/// organization's activation, the seeded unused token's use. Dry runs change nothing.
+/// The reference model: external ids billing an organization, the organizations the case's
+/// signups created (and whether each is complete), the seeded incomplete organization's
+/// activation and the unused token's use (`None`: unknown on a target no one resets).
 #[derive(Debug)]
 pub struct ConfluentModel {
     taken_external_ids: std::collections::BTreeSet<u8>,
-    activated: bool,
-    token_used: bool,
-}
-
-impl Default for ConfluentModel {
-    fn default() -> Self {
-        ConfluentModel {
-            // Pool index 3 is the seeded `initech-0001`, billing Initech from the start.
-            taken_external_ids: [3].into(),
-            activated: false,
-            token_used: false,
-        }
-    }
+    /// External ids a link may have taken: those sent with the seeded token while its use was
+    /// unknown.
+    maybe_taken: std::collections::BTreeSet<u8>,
+    /// Step of a stored signup → whether its organization is complete.
+    signups: BTreeMap<usize, bool>,
+    activated: Option<bool>,
+    token_used: Option<bool>,
 }
 
 /// Confluent's scenarios.
 pub struct Confluent;
 
-fn external_id(index: u8) -> String {
+fn external_id(case: &Case, index: u8) -> String {
     if index == 3 {
         "initech-0001".into()
     } else {
-        format!("contract-{index}")
+        case.unique(&format!("contract-{index}"))
     }
 }
 
-fn entitlement(index: u8) -> serde_json::Value {
-    json!({"external_id": external_id(index), "name": "Plan", "plan_id": "confluent-cloud-payg-prod", "product_id": "confluent-cloud-kafka-service-azure"})
+fn entitlement(case: &Case, index: u8) -> serde_json::Value {
+    json!({"external_id": external_id(case, index), "name": "Plan", "plan_id": "confluent-cloud-payg-prod", "product_id": "confluent-cloud-kafka-service-azure"})
 }
 
 fn sso() -> serde_json::Value {
@@ -84,34 +109,99 @@ fn user() -> serde_json::Value {
     json!({"given_name": "Ada", "family_name": "Lovelace", "email": "ada@example.com"})
 }
 
+/// The step an `Organization::Signup(k)` at `steps[index]` refers to: the `k`-th earlier
+/// signup, twisted or not.
+fn signup_step(steps: &[Step<ConfluentOp>], k: usize, index: usize) -> Option<usize> {
+    let signups: Vec<usize> = (0..index)
+        .filter(|&i| matches!(steps[i].op, ConfluentOp::Signup { .. }))
+        .collect();
+    (!signups.is_empty()).then(|| signups[k % signups.len()])
+}
+
+fn readonly(op: &ConfluentOp) -> bool {
+    match op {
+        ConfluentOp::Signup { readonly, .. }
+        | ConfluentOp::Activate { readonly, .. }
+        | ConfluentOp::Link { readonly, .. } => *readonly,
+    }
+}
+
 impl Scenario for Confluent {
     type Op = ConfluentOp;
     type Model = ConfluentModel;
     const VENDOR: VendorId = VendorId::Confluent;
+    const REFUSALS: Refusals = Refusals {
+        unauthenticated: 401,
+        wrong_scheme: Some(401),
+        malformed: 400,
+        invalid: 400,
+        oversized: None,
+        credential_headers: &["authorization"],
+    };
 
     fn operations() -> BoxedStrategy<Vec<ConfluentOp>> {
+        let readonly = || proptest::bool::weighted(0.1);
+        let organization = prop_oneof![
+            2 => Just(Organization::SeededIncomplete),
+            1 => Just(Organization::SeededComplete),
+            3 => (0usize..3).prop_map(Organization::Signup),
+            1 => Just(Organization::Unknown),
+        ];
         let op = prop_oneof![
-            (0u8..4, any::<bool>(), any::<bool>()).prop_map(|(external, with_user, dry_run)| {
-                ConfluentOp::Signup {
+            (0u8..4, any::<bool>(), any::<bool>(), readonly()).prop_map(
+                |(external, with_user, dry_run, readonly)| ConfluentOp::Signup {
                     external,
                     with_user,
                     dry_run,
+                    readonly,
+                }
+            ),
+            (organization, readonly()).prop_map(|(organization, readonly)| {
+                ConfluentOp::Activate {
+                    organization,
+                    readonly,
                 }
             }),
-            any::<bool>().prop_map(|complete| ConfluentOp::Activate { complete }),
-            (0u8..2, 0u8..4, any::<bool>()).prop_map(|(token, external, dry_run)| {
-                ConfluentOp::Link {
+            (0u8..3, 0u8..4, any::<bool>(), readonly()).prop_map(
+                |(token, external, dry_run, readonly)| ConfluentOp::Link {
                     token,
                     external,
                     dry_run,
+                    readonly,
                 }
-            }),
+            ),
         ];
         proptest::collection::vec(op, 1..8).boxed()
     }
 
-    fn request(ops: &[ConfluentOp], index: usize) -> Request {
-        let base = Request::new("", "POST", "").header("Authorization", AUTH);
+    fn operation_id(op: &ConfluentOp) -> &'static str {
+        match op {
+            ConfluentOp::Signup { .. } => "signup",
+            ConfluentOp::Activate { .. } => "activateSignup",
+            ConfluentOp::Link { .. } => "signupPartnerV2Link",
+        }
+    }
+
+    fn primary_identity(op: &ConfluentOp) -> bool {
+        !readonly(op)
+    }
+
+    fn model(prior: Prior) -> ConfluentModel {
+        let known = (prior == Prior::Seeded).then_some(false);
+        ConfluentModel {
+            // Pool index 3 is the seeded `initech-0001`, billing Initech from the start.
+            taken_external_ids: [3].into(),
+            maybe_taken: Default::default(),
+            signups: BTreeMap::new(),
+            activated: known,
+            token_used: known,
+        }
+    }
+
+    fn request(case: &Case, steps: &[Step<ConfluentOp>], index: usize) -> Request {
+        let op = &steps[index].op;
+        let auth = if readonly(op) { READONLY } else { AUTH };
+        let base = Request::new(Self::operation_id(op), "POST", "").header("Authorization", auth);
         let dry = |r: Request, dry_run: bool| {
             if dry_run {
                 r.query("dry_run", "true")
@@ -119,113 +209,175 @@ impl Scenario for Confluent {
                 r
             }
         };
-        match &ops[index] {
-            ConfluentOp::Signup { external, with_user, dry_run } => {
-                let mut body = json!({"organization": {"name": "Acme Streaming", "sso_config": sso()}, "entitlement": entitlement(*external)});
+        match op {
+            ConfluentOp::Signup {
+                external,
+                with_user,
+                dry_run,
+                ..
+            } => {
+                let mut body = json!({"organization": {"name": "Acme Streaming", "sso_config": sso()}, "entitlement": entitlement(case, *external)});
                 if *with_user {
                     body["user"] = user();
                 }
-                dry(Request { operation_id: "signup", path: "/partner/v2/signup".into(), ..base }, *dry_run).json(body)
+                let path = "/partner/v2/signup".into();
+                dry(Request { path, ..base }, *dry_run).json(body)
             }
-            ConfluentOp::Activate { complete } => Request { operation_id: "activateSignup", path: "/partner/v2/signup/activate".into(), ..base }
-                .json(json!({"organization_id": if *complete { COMPLETE } else { INCOMPLETE }, "user": user()})),
-            ConfluentOp::Link { token, external, dry_run } => dry(
-                Request { operation_id: "signupPartnerV2Link", path: "/partner/v2/signup/link".into(), ..base },
-                *dry_run,
-            )
-            .json(json!({"token": TOKENS[usize::from(*token)], "organization": {"sso_config": sso()}, "entitlement": entitlement(*external)})),
+            ConfluentOp::Activate { organization, .. } => {
+                let id = match organization {
+                    Organization::SeededIncomplete => INCOMPLETE.to_string(),
+                    Organization::SeededComplete => COMPLETE.to_string(),
+                    Organization::Unknown => UNKNOWN_ORG.to_string(),
+                    Organization::Signup(k) => match signup_step(steps, *k, index) {
+                        Some(step) => format!("{{@{step}/organization_id}}"),
+                        None => UNKNOWN_ORG.to_string(),
+                    },
+                };
+                let path = "/partner/v2/signup/activate".into();
+                Request { path, ..base }.json(json!({"organization_id": id, "user": user()}))
+            }
+            ConfluentOp::Link {
+                token,
+                external,
+                dry_run,
+                ..
+            } => {
+                let path = "/partner/v2/signup/link".into();
+                dry(Request { path, ..base }, *dry_run)
+                    .json(json!({"token": TOKENS[usize::from(*token)], "organization": {"sso_config": sso()}, "entitlement": entitlement(case, *external)}))
+            }
         }
     }
 
-    fn predict(model: &mut ConfluentModel, ops: &[ConfluentOp], index: usize) -> Option<u16> {
-        Some(match &ops[index] {
-            ConfluentOp::Activate { complete: true } => 409,
-            ConfluentOp::Activate { complete: false } => {
-                if std::mem::replace(&mut model.activated, true) {
-                    409
-                } else {
-                    201
+    fn refused_early(
+        _: &ConfluentModel,
+        steps: &[Step<ConfluentOp>],
+        index: usize,
+    ) -> Option<(Stage, u16)> {
+        // The scope is checked with the token, before the body is read.
+        readonly(&steps[index].op).then_some((Stage::Credentials, 403))
+    }
+
+    fn predict(
+        model: &mut ConfluentModel,
+        steps: &[Step<ConfluentOp>],
+        index: usize,
+    ) -> Prediction {
+        if let Some((_, status)) = Self::refused_early(model, steps, index) {
+            return Prediction::Known(status);
+        }
+        let token_unknown = "whether the seeded linking token was used before the case";
+        match &steps[index].op {
+            ConfluentOp::Activate { organization, .. } => match organization {
+                Organization::SeededComplete => Prediction::Known(409),
+                Organization::Unknown => Prediction::Known(400),
+                Organization::SeededIncomplete => match model.activated.replace(true) {
+                    Some(true) => Prediction::Known(409),
+                    Some(false) => Prediction::Known(201),
+                    // Activated before or now: from here on it is known to be.
+                    None => Prediction::Unknown(
+                        "whether the seeded signup was activated before the case",
+                    ),
+                },
+                Organization::Signup(k) => {
+                    let stored = signup_step(steps, *k, index)
+                        .and_then(|step| model.signups.get_mut(&step).map(|c| (step, c)));
+                    match stored {
+                        None => Prediction::Known(400),
+                        Some((_, complete)) if *complete => Prediction::Known(409),
+                        Some((_, complete)) => {
+                            *complete = true;
+                            Prediction::Known(201)
+                        }
+                    }
                 }
-            }
+            },
             ConfluentOp::Signup {
-                external, dry_run, ..
+                external,
+                with_user,
+                dry_run,
+                ..
             } => {
                 if model.taken_external_ids.contains(external) {
-                    409
-                } else {
+                    return Prediction::Known(409);
+                }
+                if model.maybe_taken.contains(external) {
                     if !dry_run {
+                        // Taken now, by this signup or the link before it.
+                        model.maybe_taken.remove(external);
                         model.taken_external_ids.insert(*external);
                     }
-                    201
+                    return Prediction::Unknown(token_unknown);
                 }
+                if !dry_run {
+                    model.taken_external_ids.insert(*external);
+                    model.signups.insert(index, *with_user);
+                }
+                Prediction::Known(201)
             }
             // The token is checked before the entitlement.
             ConfluentOp::Link {
                 token,
                 external,
                 dry_run,
+                ..
             } => {
-                if *token == 1 || model.token_used {
-                    400
-                } else if model.taken_external_ids.contains(external) {
-                    409
-                } else {
-                    if !dry_run {
-                        model.token_used = true;
-                        model.taken_external_ids.insert(*external);
+                if *token != 0 || model.token_used == Some(true) {
+                    return Prediction::Known(400);
+                }
+                let taken = model.taken_external_ids.contains(external);
+                let unknown = model.token_used.is_none() || model.maybe_taken.contains(external);
+                if !dry_run && !taken {
+                    // Used now, or refused because it was used: used from here on; the
+                    // entitlement was linked only in the first case.
+                    match model.token_used {
+                        None => {
+                            model.maybe_taken.insert(*external);
+                        }
+                        _ => {
+                            model.taken_external_ids.insert(*external);
+                        }
                     }
-                    201
+                    model.token_used = Some(true);
+                }
+                match (unknown, taken) {
+                    (true, _) => Prediction::Unknown(token_unknown),
+                    (false, true) => Prediction::Known(409),
+                    (false, false) => Prediction::Known(201),
                 }
             }
-        })
+        }
     }
 
     fn canonical() -> Vec<ConfluentOp> {
-        use ConfluentOp::{Activate, Link, Signup};
+        let signup = |external, with_user, dry_run| ConfluentOp::Signup {
+            external,
+            with_user,
+            dry_run,
+            readonly: false,
+        };
+        let activate = |organization| ConfluentOp::Activate {
+            organization,
+            readonly: false,
+        };
+        let link = |token, external, dry_run| ConfluentOp::Link {
+            token,
+            external,
+            dry_run,
+            readonly: false,
+        };
         vec![
-            Signup {
-                external: 0,
-                with_user: false,
-                dry_run: false,
-            },
-            Signup {
-                external: 0,
-                with_user: true,
-                dry_run: false,
-            },
-            Signup {
-                external: 1,
-                with_user: true,
-                dry_run: true,
-            },
-            Signup {
-                external: 3,
-                with_user: true,
-                dry_run: false,
-            },
-            Activate { complete: false },
-            Activate { complete: false },
-            Activate { complete: true },
-            Link {
-                token: 0,
-                external: 2,
-                dry_run: true,
-            },
-            Link {
-                token: 0,
-                external: 2,
-                dry_run: false,
-            },
-            Link {
-                token: 0,
-                external: 1,
-                dry_run: false,
-            },
-            Link {
-                token: 1,
-                external: 1,
-                dry_run: false,
-            },
+            signup(0, false, false),
+            signup(0, true, false),
+            signup(1, true, true),
+            signup(3, true, false),
+            activate(Organization::SeededIncomplete),
+            activate(Organization::SeededIncomplete),
+            activate(Organization::SeededComplete),
+            link(0, 2, true),
+            link(0, 2, false),
+            link(0, 1, false),
+            link(1, 1, false),
         ]
     }
 

@@ -9,9 +9,11 @@ use understudy::VendorId;
 
 use crate::exchange::Request;
 use crate::normalise::Normalisation;
-use crate::scenario::Scenario;
+use crate::scenario::{Case, Prediction, Prior, Refusals, Scenario, Stage, Step};
 
 const AUTH: &str = "Bearer dub_understudy_test";
+/// The key of the workspace below the plans the partner calls need.
+const FREE: &str = "Bearer dub_understudy_free";
 const PROGRAM: &str = "prog_understudy";
 
 /// Which partner a link request names.
@@ -55,6 +57,8 @@ pub enum DubOp {
         partner: PartnerRef,
         /// URL path pool index.
         path: u8,
+        /// Key pool index (shared with usernames): the link found or made gets this key.
+        key: Option<u8>,
     },
     /// `POST /partners` without the required `email`.
     InvalidPartner,
@@ -93,30 +97,62 @@ pub enum DubOp {
         /// The partner.
         partner: PartnerRef,
     },
+    /// One of the eight operations (`OPERATIONS[operation]`) with the key of the free-plan
+    /// workspace: the plan gate refuses it (403), except the upsert, which has no gate and
+    /// finds no such program in that workspace (404).
+    FreePlan {
+        /// Operation pool index.
+        operation: u8,
+    },
+    /// A query parameter its schema refuses (422): `pageSize=0` for the listing, a 191-character
+    /// `partnerId` for the links, an interval Dub does not offer for the analytics.
+    InvalidQuery {
+        /// 0 listing, 1 links, 2 analytics.
+        operation: u8,
+    },
 }
+
+/// The eight operations, as `FreePlan` numbers them.
+const OPERATIONS: [&str; 8] = [
+    "listPartners",
+    "createPartner",
+    "retrievePartnerLinks",
+    "createPartnerLink",
+    "upsertPartnerLink",
+    "retrievePartnerAnalytics",
+    "banPartner",
+    "deactivatePartner",
+];
+
+/// What `FreePlan` asks for: every operation but the upsert is gated.
+const UPSERT: u8 = 4;
 
 /// The analytics groupings the SDK offers.
 const GROUPINGS: [&str; 3] = ["count", "timeseries", "top_links"];
 
-/// The reference model: enrolled emails with their tenant and status, taken keys, the steps
-/// that answered an enrolled partner.
-#[derive(Default, Debug)]
+/// The reference model: enrolled emails with their tenant and status, taken keys, the links
+/// upserts made (in order: URL path, partner's email, key), the steps that answered an
+/// enrolled partner. Every value the scenarios make unique is new on any target, so the model
+/// knows Dub's answers whatever ran before, except listings of every partner.
+#[derive(Debug)]
 pub struct DubModel {
+    prior: Prior,
     emails: BTreeSet<u8>,
     tenants: BTreeSet<u8>,
     tenant_of: BTreeMap<u8, u8>,
     status: BTreeMap<u8, &'static str>,
     keys: BTreeSet<u8>,
+    upserted: Vec<(u8, u8, Option<u8>)>,
     partner_steps: BTreeSet<usize>,
 }
 
 impl DubModel {
     /// The email of the enrolled partner `p` names, if any.
-    fn email_of(&self, ops: &[DubOp], p: &PartnerRef, index: usize) -> Option<u8> {
+    fn email_of(&self, steps: &[Step<DubOp>], p: &PartnerRef, index: usize) -> Option<u8> {
         match p {
-            PartnerRef::Step(k) => step_of(ops, *k, index)
+            PartnerRef::Step(k) => step_of(steps, *k, index)
                 .filter(|s| self.partner_steps.contains(s))
-                .and_then(|s| match ops[s] {
+                .and_then(|s| match steps[s].op {
                     DubOp::CreatePartner { email, .. } | DubOp::CreateToday { email, .. } => {
                         Some(email)
                     }
@@ -154,12 +190,12 @@ fn partner_ref() -> impl Strategy<Value = PartnerRef> {
     ]
 }
 
-/// The step a `PartnerRef::Step(k)` at `ops[index]` refers to: the `k`-th earlier create.
-fn step_of(ops: &[DubOp], k: usize, index: usize) -> Option<usize> {
+/// The step a `PartnerRef::Step(k)` at `steps[index]` refers to: the `k`-th earlier create.
+fn step_of(steps: &[Step<DubOp>], k: usize, index: usize) -> Option<usize> {
     let creates: Vec<usize> = (0..index)
         .filter(|&i| {
             matches!(
-                ops[i],
+                steps[i].op,
                 DubOp::CreatePartner { .. } | DubOp::CreateToday { .. }
             )
         })
@@ -171,6 +207,15 @@ impl Scenario for Dub {
     type Op = DubOp;
     type Model = DubModel;
     const VENDOR: VendorId = VendorId::Dub;
+    const REFUSALS: Refusals = Refusals {
+        unauthenticated: 401,
+        // An Authorization header without `Bearer ` is Dub's 400.
+        wrong_scheme: Some(400),
+        malformed: 400,
+        invalid: 422,
+        oversized: None,
+        credential_headers: &["authorization"],
+    };
 
     fn operations() -> BoxedStrategy<Vec<DubOp>> {
         let op = prop_oneof![
@@ -178,7 +223,8 @@ impl Scenario for Dub {
                 .prop_map(|(email, tenant, username, unknown_program)| DubOp::CreatePartner { email, tenant, username, unknown_program }),
             3 => (partner_ref(), proptest::option::of(0u8..4), proptest::bool::weighted(0.15))
                 .prop_map(|(partner, key, foreign_url)| DubOp::CreateLink { partner, key, foreign_url }),
-            3 => (partner_ref(), 0u8..2).prop_map(|(partner, path)| DubOp::Upsert { partner, path }),
+            4 => (partner_ref(), 0u8..2, proptest::option::weighted(0.3, 0u8..4))
+                .prop_map(|(partner, path, key)| DubOp::Upsert { partner, path, key }),
             1 => Just(DubOp::InvalidPartner),
             2 => (0u8..3, proptest::option::of(0u8..3))
                 .prop_map(|(email, tenant)| DubOp::CreateToday { email, tenant }),
@@ -187,36 +233,79 @@ impl Scenario for Dub {
             1 => (partner_ref(), 0u8..3).prop_map(|(partner, group)| DubOp::Analytics { partner, group }),
             1 => partner_ref().prop_map(|partner| DubOp::Ban { partner }),
             1 => partner_ref().prop_map(|partner| DubOp::Deactivate { partner }),
+            1 => (0u8..8).prop_map(|operation| DubOp::FreePlan { operation }),
+            1 => (0u8..3).prop_map(|operation| DubOp::InvalidQuery { operation }),
         ];
-        proptest::collection::vec(op, 1..8).boxed()
+        proptest::collection::vec(op, 1..10).boxed()
     }
 
-    fn request(ops: &[DubOp], index: usize) -> Request {
+    fn operation_id(op: &DubOp) -> &'static str {
+        match op {
+            DubOp::CreatePartner { .. } | DubOp::InvalidPartner | DubOp::CreateToday { .. } => {
+                "createPartner"
+            }
+            DubOp::CreateLink { .. } => "createPartnerLink",
+            DubOp::Upsert { .. } => "upsertPartnerLink",
+            DubOp::ListPartners { .. } => "listPartners",
+            DubOp::RetrieveLinks { .. } => "retrievePartnerLinks",
+            DubOp::Analytics { .. } => "retrievePartnerAnalytics",
+            DubOp::Ban { .. } => "banPartner",
+            DubOp::Deactivate { .. } => "deactivatePartner",
+            DubOp::FreePlan { operation } => OPERATIONS[usize::from(*operation) % 8],
+            DubOp::InvalidQuery { operation } => [
+                "listPartners",
+                "retrievePartnerLinks",
+                "retrievePartnerAnalytics",
+            ][usize::from(*operation) % 3],
+        }
+    }
+
+    fn primary_identity(op: &DubOp) -> bool {
+        !matches!(op, DubOp::FreePlan { .. })
+    }
+
+    fn model(prior: Prior) -> DubModel {
+        DubModel {
+            prior,
+            emails: BTreeSet::new(),
+            tenants: BTreeSet::new(),
+            tenant_of: BTreeMap::new(),
+            status: BTreeMap::new(),
+            keys: BTreeSet::new(),
+            upserted: Vec::new(),
+            partner_steps: BTreeSet::new(),
+        }
+    }
+
+    fn request(case: &Case, steps: &[Step<DubOp>], index: usize) -> Request {
+        let tenant = |t: u8| case.unique(&format!("tenant-{t}"));
+        let key = |k: u8| case.unique(&format!("key{k}"));
+        let email = |e: u8| format!("partner{e}{}@example.com", case.suffix);
         let partner = |p: &PartnerRef| match p {
-            PartnerRef::Step(k) => match step_of(ops, *k, index) {
+            PartnerRef::Step(k) => match step_of(steps, *k, index) {
                 Some(step) => json!({"partnerId": format!("{{@{step}/id}}")}),
                 None => json!({"partnerId": "pn_nobody"}),
             },
-            PartnerRef::Tenant(t) => json!({"tenantId": format!("tenant-{t}")}),
+            PartnerRef::Tenant(t) => json!({"tenantId": tenant(*t)}),
             PartnerRef::Unknown => json!({"partnerId": "pn_nobody"}),
         };
         let base = Request::new("", "POST", "").header("Authorization", AUTH);
-        match &ops[index] {
+        match &steps[index].op {
             DubOp::CreatePartner {
-                email,
-                tenant,
+                email: e,
+                tenant: t,
                 username,
                 unknown_program,
             } => {
                 let mut body = json!({
                     "programId": if *unknown_program { "prog_nobody" } else { PROGRAM },
-                    "name": format!("Partner {email}"),
-                    "email": format!("partner{email}@example.com"),
+                    "name": format!("Partner {e}"),
+                    "email": email(*e),
                 });
-                if let Some(t) = tenant {
-                    body["tenantId"] = json!(format!("tenant-{t}"));
+                if let Some(t) = t {
+                    body["tenantId"] = json!(tenant(*t));
                 }
-                body["username"] = json!(format!("key{username}"));
+                body["username"] = json!(key(*username));
                 Request {
                     operation_id: "createPartner",
                     path: "/partners".into(),
@@ -226,7 +315,7 @@ impl Scenario for Dub {
             }
             DubOp::CreateLink {
                 partner: p,
-                key,
+                key: k,
                 foreign_url,
             } => {
                 let mut body = partner(p);
@@ -236,8 +325,8 @@ impl Scenario for Dub {
                 } else {
                     "https://understudy.example/landing"
                 });
-                if let Some(k) = key {
-                    body["key"] = json!(format!("key{k}"));
+                if let Some(k) = k {
+                    body["key"] = json!(key(*k));
                 }
                 Request {
                     operation_id: "createPartnerLink",
@@ -246,10 +335,22 @@ impl Scenario for Dub {
                 }
                 .json(body)
             }
-            DubOp::Upsert { partner: p, path } => {
+            DubOp::Upsert {
+                partner: p,
+                path,
+                key: k,
+            } => {
                 let mut body = partner(p);
                 body["programId"] = json!(PROGRAM);
-                body["url"] = json!(format!("https://understudy.example/page{path}"));
+                // Made unique too: found by tenant, the upsert looks among every partner's
+                // links, and a shared target holds earlier cases' links to the same page.
+                body["url"] = json!(format!(
+                    "https://understudy.example/page{path}{}",
+                    case.suffix
+                ));
+                if let Some(k) = k {
+                    body["key"] = json!(key(*k));
+                }
                 Request {
                     operation_id: "upsertPartnerLink",
                     method: "PUT",
@@ -264,10 +365,13 @@ impl Scenario for Dub {
                 ..base
             }
             .json(json!({"programId": PROGRAM, "name": "No Email"})),
-            DubOp::CreateToday { email, tenant } => {
-                let mut body = json!({"email": format!("partner{email}@example.com")});
-                if let Some(t) = tenant {
-                    body["tenantId"] = json!(format!("tenant-{t}"));
+            DubOp::CreateToday {
+                email: e,
+                tenant: t,
+            } => {
+                let mut body = json!({"email": email(*e)});
+                if let Some(t) = t {
+                    body["tenantId"] = json!(tenant(*t));
                 }
                 Request {
                     operation_id: "createPartner",
@@ -293,7 +397,7 @@ impl Scenario for Dub {
                     }
                     None => ("partnerId".into(), "pn_nobody".into()),
                 };
-                let (operation_id, path) = match &ops[index] {
+                let (operation_id, path) = match &steps[index].op {
                     DubOp::Analytics { group, .. } => (
                         "retrievePartnerAnalytics",
                         format!(
@@ -329,14 +433,52 @@ impl Scenario for Dub {
                 ..base
             }
             .json(partner(p)),
+            DubOp::FreePlan { operation } => free_plan_request(case, *operation),
+            DubOp::InvalidQuery { operation } => {
+                let (operation_id, path) = match operation % 3 {
+                    0 => ("listPartners", "/partners?pageSize=0".to_string()),
+                    1 => (
+                        "retrievePartnerLinks",
+                        format!("/partners/links?partnerId=pn_{}", "x".repeat(188)),
+                    ),
+                    _ => (
+                        "retrievePartnerAnalytics",
+                        "/partners/analytics?partnerId=pn_nobody&interval=forever".to_string(),
+                    ),
+                };
+                Request {
+                    operation_id,
+                    method: "GET",
+                    path,
+                    ..base
+                }
+            }
         }
     }
 
-    fn predict(model: &mut DubModel, ops: &[DubOp], index: usize) -> Option<u16> {
+    fn refused_early(_: &DubModel, steps: &[Step<DubOp>], index: usize) -> Option<(Stage, u16)> {
+        match steps[index].op {
+            // The plan gate runs with authentication, before the body is read.
+            DubOp::FreePlan { operation } if operation % 8 != UPSERT => {
+                Some((Stage::Credentials, 403))
+            }
+            DubOp::InvalidQuery { .. } => Some((Stage::Parameters, 422)),
+            _ => None,
+        }
+    }
+
+    fn predict(model: &mut DubModel, steps: &[Step<DubOp>], index: usize) -> Prediction {
+        if let Some((_, status)) = Self::refused_early(model, steps, index) {
+            return Prediction::Known(status);
+        }
         // A banned or deactivated partner gets no new or changed links (400).
         let active = |model: &DubModel, email: u8| model.status.get(&email) == Some(&"approved");
-        match &ops[index] {
-            DubOp::InvalidPartner => Some(422),
+        let known = Prediction::Known;
+        match &steps[index].op {
+            DubOp::InvalidPartner => known(422),
+            // The free workspace holds no such program.
+            DubOp::FreePlan { .. } => known(404),
+            DubOp::InvalidQuery { .. } => known(422),
             DubOp::CreatePartner {
                 email,
                 tenant,
@@ -344,22 +486,22 @@ impl Scenario for Dub {
                 unknown_program,
             } => {
                 if *unknown_program {
-                    return Some(404);
+                    return known(404);
                 }
                 let taken = model.keys.contains(username)
                     || model.emails.contains(email)
                     || tenant.is_some_and(|t| model.tenants.contains(&t));
                 if taken {
-                    return Some(409);
+                    return known(409);
                 }
                 model.enrol(*email, *tenant, index);
                 model.keys.insert(*username);
-                Some(201)
+                known(201)
             }
             DubOp::CreateToday { email, tenant } => {
                 let own = model.tenant_of.get(email).copied();
                 if tenant.is_some_and(|t| model.tenants.contains(&t) && own != Some(t)) {
-                    return Some(409);
+                    return known(409);
                 }
                 if model.emails.contains(email) {
                     // The enrolment is updated: a new tenant replaces the old one.
@@ -374,7 +516,7 @@ impl Scenario for Dub {
                 } else {
                     model.enrol(*email, *tenant, index);
                 }
-                Some(201)
+                known(201)
             }
             DubOp::CreateLink {
                 partner,
@@ -382,52 +524,90 @@ impl Scenario for Dub {
                 foreign_url,
             } => {
                 if *foreign_url {
-                    return Some(400);
+                    return known(400);
                 }
-                let Some(email) = model.email_of(ops, partner, index) else {
-                    return Some(404);
+                let Some(email) = model.email_of(steps, partner, index) else {
+                    return known(404);
                 };
                 if !active(model, email) {
-                    return Some(400);
+                    return known(400);
                 }
                 if key.is_some_and(|k| model.keys.contains(&k)) {
-                    return Some(409);
+                    return known(409);
                 }
                 model.keys.extend(*key);
-                Some(201)
+                known(201)
             }
-            DubOp::Upsert { partner, .. } => Some(match model.email_of(ops, partner, index) {
-                None => 404,
-                Some(email) if !active(model, email) => 400,
-                Some(_) => 200,
-            }),
-            DubOp::ListPartners { .. } => Some(200),
+            DubOp::Upsert { partner, path, key } => {
+                let Some(email) = model.email_of(steps, partner, index) else {
+                    return known(404);
+                };
+                if !active(model, email) {
+                    return known(400);
+                }
+                // Dub looks the URL up among the partner's links when the request names the
+                // partner by id, among every link of the program when by tenant.
+                let by_id = matches!(partner, PartnerRef::Step(_));
+                let existing = model
+                    .upserted
+                    .iter()
+                    .position(|(p, e, _)| p == path && (!by_id || *e == email));
+                match (existing, key) {
+                    (Some(_), None) => {}
+                    (Some(i), Some(k)) => {
+                        let current = model.upserted[i].2;
+                        if current != Some(*k) {
+                            if model.keys.contains(k) {
+                                return known(409);
+                            }
+                            if let Some(old) = current {
+                                model.keys.remove(&old);
+                            }
+                            model.keys.insert(*k);
+                            model.upserted[i].2 = Some(*k);
+                        }
+                    }
+                    (None, key) => {
+                        if key.is_some_and(|k| model.keys.contains(&k)) {
+                            return known(409);
+                        }
+                        model.keys.extend(*key);
+                        model.upserted.push((*path, email, *key));
+                    }
+                }
+                known(200)
+            }
+            DubOp::ListPartners { .. } => Prediction::listing(
+                model.prior,
+                200,
+                "the listing shows every partner enrolled before the case",
+            ),
             DubOp::RetrieveLinks { partner } | DubOp::Analytics { partner, .. } => {
-                Some(if model.email_of(ops, partner, index).is_some() {
+                known(if model.email_of(steps, partner, index).is_some() {
                     200
                 } else {
                     404
                 })
             }
             DubOp::Ban { partner } => {
-                let Some(email) = model.email_of(ops, partner, index) else {
-                    return Some(404);
+                let Some(email) = model.email_of(steps, partner, index) else {
+                    return known(404);
                 };
                 if model.status.get(&email) == Some(&"banned") {
-                    return Some(400);
+                    return known(400);
                 }
                 model.status.insert(email, "banned");
-                Some(200)
+                known(200)
             }
             DubOp::Deactivate { partner } => {
-                let Some(email) = model.email_of(ops, partner, index) else {
-                    return Some(404);
+                let Some(email) = model.email_of(steps, partner, index) else {
+                    return known(404);
                 };
                 if !active(model, email) {
-                    return Some(400);
+                    return known(400);
                 }
                 model.status.insert(email, "deactivated");
-                Some(200)
+                known(200)
             }
         }
     }
@@ -455,14 +635,17 @@ impl Scenario for Dub {
             DubOp::Upsert {
                 partner: PartnerRef::Step(0),
                 path: 0,
+                key: None,
             },
             DubOp::Upsert {
                 partner: PartnerRef::Step(0),
                 path: 0,
+                key: None,
             },
             DubOp::Upsert {
                 partner: PartnerRef::Tenant(0),
                 path: 1,
+                key: None,
             },
             DubOp::InvalidPartner,
             // Today's SDKs: the enrolled email 0 is updated with tenant 1, a new email enrolled.
@@ -529,5 +712,32 @@ impl Scenario for Dub {
             ],
             present_headers: &["location"],
         }
+    }
+}
+
+/// A request for `OPERATIONS[operation]` with the free workspace's key: benign otherwise, so
+/// only the plan gate (or, for the upsert, the missing program) refuses it.
+fn free_plan_request(case: &Case, operation: u8) -> Request {
+    let operation_id = OPERATIONS[usize::from(operation) % 8];
+    let r = |method: &'static str, path: &str| {
+        Request::new(operation_id, method, path).header("Authorization", FREE)
+    };
+    let nobody = json!({"partnerId": "pn_nobody"});
+    match operation_id {
+        "listPartners" => r("GET", "/partners"),
+        "createPartner" => r("POST", "/partners")
+            .json(json!({"email": format!("free{}@example.com", case.suffix)})),
+        "retrievePartnerLinks" => r("GET", "/partners/links?partnerId=pn_nobody"),
+        "createPartnerLink" => r("POST", "/partners/links").json(nobody),
+        "upsertPartnerLink" => r("PUT", "/partners/links/upsert").json(json!({
+            "partnerId": "pn_nobody",
+            "programId": PROGRAM,
+            "url": "https://understudy.example/page0",
+        })),
+        "retrievePartnerAnalytics" => r("GET", "/partners/analytics?partnerId=pn_nobody"),
+        "banPartner" => {
+            r("POST", "/partners/ban").json(json!({"partnerId": "pn_nobody", "reason": "fraud"}))
+        }
+        _ => r("POST", "/partners/deactivate").json(nobody),
     }
 }

@@ -1,34 +1,82 @@
-//! Enhance: customers under organisations (roles, duplicate names), reseller quotas, listings.
+//! Enhance: customers under organisations (roles, foreign callers, duplicate names), the MO's
+//! subscriptions for customers the case created, reseller quotas, listings.
+
+use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use serde_json::json;
 use understudy::VendorId;
+use understudy::spec::Operation;
 
 use crate::exchange::Request;
 use crate::normalise::Normalisation;
-use crate::scenario::Scenario;
+use crate::scenario::{Case, Prediction, Prior, Refusals, Scenario, Stage, Step, Twist};
 
 const MO: &str = "00000000-0000-4000-8000-000000000001";
 const RESELLER: &str = "00000000-0000-4000-8000-000000000002";
 const BAKERY: &str = "00000000-0000-4000-8000-000000000005";
+const NO_ORG: &str = "00000000-0000-4000-8000-0000000000ff";
+/// Name pool: 0 is the seeded Acme Widgets Ltd (always taken); the others are made unique per
+/// case on a target no one resets.
 const NAMES: [&str; 3] = ["Acme Widgets Ltd", "Contract Co", "Contract Two"];
+
+/// Who calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// The MO's Owner, by access token.
+    Owner,
+    /// A member of the MO in the SiteAccess role, by session cookie: may not manage customers.
+    Member,
+    /// The Owner of the reseller's customer, by session cookie: no role in the MO.
+    Foreign,
+}
+
+/// Which organisation a customer listing or creation addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The MO.
+    Mo,
+    /// A well-formed id of no organisation (404).
+    Unknown,
+    /// Not a UUID (400).
+    Malformed,
+}
+
+/// Which customer of the MO a subscription call names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Customer {
+    /// Harbour Hosting, the seeded reseller.
+    Reseller,
+    /// The customer the `k`-th earlier creation of the case made (modulo how many).
+    Created(usize),
+    /// The reseller's bakery: a customer's customer, not the MO's own (404).
+    Bakery,
+    /// Not a UUID (400).
+    Malformed,
+}
 
 /// One Enhance operation.
 #[derive(Clone, Debug)]
 pub enum EnhanceOp {
-    /// List the MO's customers.
+    /// List an organisation's customers.
     List {
+        /// The caller.
+        identity: Identity,
+        /// The organisation.
+        org: Target,
         /// `recursive=true`.
         recursive: bool,
         /// `sortOrder=desc`.
         descending: bool,
-        /// `limit`.
+        /// `limit` (0 is below its minimum: 400).
         limit: Option<u8>,
     },
-    /// Create a customer under the MO.
+    /// Create a customer.
     CreateCustomer {
-        /// As the member role (403) instead of the Owner.
-        member: bool,
+        /// The caller.
+        identity: Identity,
+        /// The parent organisation.
+        org: Target,
         /// Name pool index (0 is taken).
         name: u8,
     },
@@ -37,66 +85,234 @@ pub enum EnhanceOp {
         /// Plan 4 (always beyond the quota) instead of 3.
         big: bool,
     },
-    /// The reseller's subscriptions, with their usage.
-    ResellerSubscriptions,
+    /// The MO sells a plan to one of its customers.
+    Subscribe {
+        /// The caller.
+        identity: Identity,
+        /// The customer.
+        customer: Customer,
+        /// Plan 3 (the reseller's, not the MO's: 404) instead of the MO's plan 1.
+        foreign_plan: bool,
+    },
+    /// The subscriptions the MO sold one of its customers, with their usage.
+    Subscriptions {
+        /// The caller.
+        identity: Identity,
+        /// The customer.
+        customer: Customer,
+    },
 }
 
-/// The reference model: names taken under the MO, sales of plan 3 against the reseller's quota.
+/// The reference model: names taken under the MO, the customers the case created, sales of
+/// plan 3 against the reseller's quota (unknown on a target no one resets).
 #[derive(Debug)]
 pub struct EnhanceModel {
-    taken_names: std::collections::BTreeSet<u8>,
+    prior: Prior,
+    taken_names: BTreeSet<u8>,
+    created: BTreeSet<usize>,
     sales: u8,
-}
-
-impl Default for EnhanceModel {
-    fn default() -> Self {
-        EnhanceModel {
-            // Pool index 0 is the seeded Acme Widgets Ltd.
-            taken_names: [0].into(),
-            sales: 0,
-        }
-    }
 }
 
 /// How many plan-3 sales fit in reseller subscription 2: 20 mailboxes with 5 used, 5 per sale
 /// (websites allow 4 more sales and storage 9, so mailboxes bind first).
 const PLAN_3_SALES_IN_QUOTA: u8 = 3;
 
+/// Why a subscription's body differs on a target no one resets.
+const SUBSCRIPTION_IDS: &str =
+    "subscription ids are numbers counting every subscription the target made before";
+
 /// Enhance's scenarios.
 pub struct Enhance;
+
+fn identity() -> impl Strategy<Value = Identity> {
+    prop_oneof![
+        8 => Just(Identity::Owner),
+        1 => Just(Identity::Member),
+        1 => Just(Identity::Foreign),
+    ]
+}
+
+fn target() -> impl Strategy<Value = Target> {
+    prop_oneof![
+        10 => Just(Target::Mo),
+        1 => Just(Target::Unknown),
+        1 => Just(Target::Malformed),
+    ]
+}
+
+fn customer() -> impl Strategy<Value = Customer> {
+    prop_oneof![
+        2 => Just(Customer::Reseller),
+        4 => (0usize..3).prop_map(Customer::Created),
+        1 => Just(Customer::Bakery),
+        1 => Just(Customer::Malformed),
+    ]
+}
+
+/// The step a `Customer::Created(k)` at `steps[index]` refers to: the `k`-th earlier creation.
+fn created_step(steps: &[Step<EnhanceOp>], k: usize, index: usize) -> Option<usize> {
+    let creates: Vec<usize> = (0..index)
+        .filter(|&i| matches!(steps[i].op, EnhanceOp::CreateCustomer { .. }))
+        .collect();
+    (!creates.is_empty()).then(|| creates[k % creates.len()])
+}
+
+fn org_path(org: Target) -> &'static str {
+    match org {
+        Target::Mo => MO,
+        Target::Unknown => NO_ORG,
+        Target::Malformed => "not-an-org",
+    }
+}
+
+fn customer_path(steps: &[Step<EnhanceOp>], customer: Customer, index: usize) -> String {
+    match customer {
+        Customer::Reseller => RESELLER.into(),
+        Customer::Bakery => BAKERY.into(),
+        Customer::Malformed => "not-a-customer".into(),
+        Customer::Created(k) => match created_step(steps, k, index) {
+            Some(step) => format!("{{@{step}/id}}"),
+            None => NO_ORG.into(),
+        },
+    }
+}
+
+fn authenticated(request: Request, identity: Identity) -> Request {
+    match identity {
+        Identity::Owner => request.header("Authorization", "Bearer enhance_understudy_test"),
+        Identity::Member => request.header("Cookie", "id0=enhance_understudy_member"),
+        Identity::Foreign => request.header("Cookie", "id0=enhance_understudy_customer"),
+    }
+}
+
+impl EnhanceModel {
+    /// The status the MO's `authorize` gives `identity` (a known organisation).
+    fn authorized(identity: Identity) -> Option<u16> {
+        (identity != Identity::Owner).then_some(403)
+    }
+
+    /// 404 unless `customer` is a live customer directly below the MO.
+    fn customer(&self, steps: &[Step<EnhanceOp>], customer: Customer, index: usize) -> bool {
+        match customer {
+            Customer::Reseller => true,
+            Customer::Created(k) => {
+                created_step(steps, k, index).is_some_and(|s| self.created.contains(&s))
+            }
+            Customer::Bakery | Customer::Malformed => false,
+        }
+    }
+}
+
+/// A customer reference that does not resolve to a UUID fails the path's format (400): a
+/// malformed one, or a reference to a creation that answered no id.
+fn malformed_customer(
+    model: &EnhanceModel,
+    steps: &[Step<EnhanceOp>],
+    c: Customer,
+    index: usize,
+) -> bool {
+    match c {
+        Customer::Malformed => true,
+        Customer::Created(k) => {
+            created_step(steps, k, index).is_some_and(|step| !model.created.contains(&step))
+        }
+        _ => false,
+    }
+}
 
 impl Scenario for Enhance {
     type Op = EnhanceOp;
     type Model = EnhanceModel;
     const VENDOR: VendorId = VendorId::Enhance;
+    const REFUSALS: Refusals = Refusals {
+        unauthenticated: 401,
+        wrong_scheme: Some(401),
+        malformed: 400,
+        invalid: 400,
+        oversized: None,
+        credential_headers: &["authorization", "cookie"],
+    };
 
     fn operations() -> BoxedStrategy<Vec<EnhanceOp>> {
         let op = prop_oneof![
-            (any::<bool>(), any::<bool>(), proptest::option::of(1u8..3)).prop_map(
-                |(recursive, descending, limit)| EnhanceOp::List {
-                    recursive,
-                    descending,
-                    limit
+            2 => (
+                identity(),
+                target(),
+                any::<bool>(),
+                any::<bool>(),
+                proptest::option::of(0u8..3)
+            )
+                .prop_map(|(identity, org, recursive, descending, limit)| {
+                    EnhanceOp::List {
+                        identity,
+                        org,
+                        recursive,
+                        descending,
+                        limit,
+                    }
+                }),
+            3 => (identity(), target(), 0u8..3).prop_map(|(identity, org, name)| {
+                EnhanceOp::CreateCustomer {
+                    identity,
+                    org,
+                    name,
+                }
+            }),
+            2 => proptest::bool::weighted(0.3).prop_map(|big| EnhanceOp::Sell { big }),
+            2 => (identity(), customer(), proptest::bool::weighted(0.2)).prop_map(
+                |(identity, customer, foreign_plan)| EnhanceOp::Subscribe {
+                    identity,
+                    customer,
+                    foreign_plan,
                 }
             ),
-            (proptest::bool::weighted(0.3), 0u8..3)
-                .prop_map(|(member, name)| EnhanceOp::CreateCustomer { member, name }),
-            proptest::bool::weighted(0.3).prop_map(|big| EnhanceOp::Sell { big }),
-            Just(EnhanceOp::ResellerSubscriptions),
+            2 => (identity(), customer())
+                .prop_map(|(identity, customer)| EnhanceOp::Subscriptions { identity, customer }),
         ];
         proptest::collection::vec(op, 1..8).boxed()
     }
 
-    fn request(ops: &[EnhanceOp], index: usize) -> Request {
-        let owner = "Bearer enhance_understudy_test";
-        match &ops[index] {
+    fn operation_id(op: &EnhanceOp) -> &'static str {
+        match op {
+            EnhanceOp::List { .. } => "getOrgCustomers",
+            EnhanceOp::CreateCustomer { .. } => "createCustomer",
+            EnhanceOp::Sell { .. } | EnhanceOp::Subscribe { .. } => "createCustomerSubscription",
+            EnhanceOp::Subscriptions { .. } => "getCustomerSubscriptions",
+        }
+    }
+
+    fn primary_identity(op: &EnhanceOp) -> bool {
+        match op {
+            EnhanceOp::List { identity, .. }
+            | EnhanceOp::CreateCustomer { identity, .. }
+            | EnhanceOp::Subscribe { identity, .. }
+            | EnhanceOp::Subscriptions { identity, .. } => *identity == Identity::Owner,
+            // The reseller's own token.
+            EnhanceOp::Sell { .. } => false,
+        }
+    }
+
+    fn model(prior: Prior) -> EnhanceModel {
+        EnhanceModel {
+            prior,
+            // Pool index 0 is the seeded Acme Widgets Ltd.
+            taken_names: [0].into(),
+            created: BTreeSet::new(),
+            sales: 0,
+        }
+    }
+
+    fn request(case: &Case, steps: &[Step<EnhanceOp>], index: usize) -> Request {
+        match &steps[index].op {
             EnhanceOp::List {
+                identity,
+                org,
                 recursive,
                 descending,
                 limit,
             } => {
-                let mut r = Request::new("getOrgCustomers", "GET", format!("/orgs/{MO}/customers"))
-                    .header("Authorization", owner);
+                let path = format!("/orgs/{}/customers", org_path(*org));
+                let mut r = authenticated(Request::new("getOrgCustomers", "GET", path), *identity);
                 if *recursive {
                     r = r.query("recursive", "true");
                 }
@@ -108,14 +324,18 @@ impl Scenario for Enhance {
                 }
                 r
             }
-            EnhanceOp::CreateCustomer { member, name } => {
-                let r = Request::new("createCustomer", "POST", format!("/orgs/{MO}/customers"));
-                let r = if *member {
-                    r.header("Cookie", "id0=enhance_understudy_member")
-                } else {
-                    r.header("Authorization", owner)
+            EnhanceOp::CreateCustomer {
+                identity,
+                org,
+                name,
+            } => {
+                let path = format!("/orgs/{}/customers", org_path(*org));
+                let name = match name {
+                    0 => NAMES[0].to_string(),
+                    n => case.unique(NAMES[usize::from(*n)]),
                 };
-                r.json(json!({"name": NAMES[usize::from(*name)]}))
+                authenticated(Request::new("createCustomer", "POST", path), *identity)
+                    .json(json!({ "name": name }))
             }
             EnhanceOp::Sell { big } => Request::new(
                 "createCustomerSubscription",
@@ -124,63 +344,171 @@ impl Scenario for Enhance {
             )
             .header("Authorization", "Bearer enhance_understudy_reseller")
             .json(json!({"planId": if *big { 4 } else { 3 }})),
-            EnhanceOp::ResellerSubscriptions => Request::new(
-                "getCustomerSubscriptions",
-                "GET",
-                format!("/orgs/{MO}/customers/{RESELLER}/subscriptions"),
-            )
-            .header("Authorization", owner),
+            EnhanceOp::Subscribe {
+                identity,
+                customer,
+                foreign_plan,
+            } => {
+                let path = format!(
+                    "/orgs/{MO}/customers/{}/subscriptions",
+                    customer_path(steps, *customer, index)
+                );
+                authenticated(
+                    Request::new("createCustomerSubscription", "POST", path),
+                    *identity,
+                )
+                .json(json!({"planId": if *foreign_plan { 3 } else { 1 }}))
+            }
+            EnhanceOp::Subscriptions { identity, customer } => {
+                let path = format!(
+                    "/orgs/{MO}/customers/{}/subscriptions",
+                    customer_path(steps, *customer, index)
+                );
+                authenticated(
+                    Request::new("getCustomerSubscriptions", "GET", path),
+                    *identity,
+                )
+            }
         }
     }
 
-    fn predict(model: &mut EnhanceModel, ops: &[EnhanceOp], index: usize) -> Option<u16> {
-        Some(match &ops[index] {
-            EnhanceOp::List { .. } | EnhanceOp::ResellerSubscriptions => 200,
-            EnhanceOp::CreateCustomer { member: true, .. } => 403,
-            EnhanceOp::CreateCustomer { name, .. } => {
-                if model.taken_names.insert(*name) {
-                    201
-                } else {
-                    409
-                }
+    fn applies(op: &EnhanceOp, operation: &Operation, twist: Twist) -> bool {
+        // Another scheme only means something for a request that sends a bearer token.
+        let bearer = match op {
+            EnhanceOp::List { identity, .. }
+            | EnhanceOp::CreateCustomer { identity, .. }
+            | EnhanceOp::Subscribe { identity, .. }
+            | EnhanceOp::Subscriptions { identity, .. } => *identity == Identity::Owner,
+            EnhanceOp::Sell { .. } => true,
+        };
+        (twist != Twist::WrongScheme || bearer)
+            && crate::twist::applies_by_spec(&Self::REFUSALS, operation, twist)
+    }
+
+    fn refused_early(
+        model: &EnhanceModel,
+        steps: &[Step<EnhanceOp>],
+        index: usize,
+    ) -> Option<(Stage, u16)> {
+        // Roles are checked by the rules, after validation: only parameters refuse early.
+        let bad = match &steps[index].op {
+            EnhanceOp::List { org, limit, .. } => *org == Target::Malformed || *limit == Some(0),
+            EnhanceOp::CreateCustomer { org, .. } => *org == Target::Malformed,
+            EnhanceOp::Subscribe { customer, .. } | EnhanceOp::Subscriptions { customer, .. } => {
+                malformed_customer(model, steps, *customer, index)
             }
-            EnhanceOp::Sell { big: true } => 409,
+            EnhanceOp::Sell { .. } => false,
+        };
+        bad.then_some((Stage::Parameters, 400))
+    }
+
+    fn predict(model: &mut EnhanceModel, steps: &[Step<EnhanceOp>], index: usize) -> Prediction {
+        let prior = model.prior;
+        let listing = "the listing shows what the target held before the case";
+        let known = Prediction::Known;
+        match &steps[index].op {
+            EnhanceOp::List {
+                identity,
+                org,
+                limit,
+                ..
+            } => match (org, limit) {
+                (Target::Malformed, _) | (_, Some(0)) => known(400),
+                (Target::Unknown, _) => known(404),
+                (Target::Mo, _) => match EnhanceModel::authorized(*identity) {
+                    Some(status) => known(status),
+                    None => Prediction::listing(prior, 200, listing),
+                },
+            },
+            EnhanceOp::CreateCustomer {
+                identity,
+                org,
+                name,
+            } => match org {
+                Target::Malformed => known(400),
+                Target::Unknown => known(404),
+                Target::Mo => match EnhanceModel::authorized(*identity) {
+                    Some(status) => known(status),
+                    None if model.taken_names.insert(*name) => {
+                        model.created.insert(index);
+                        known(201)
+                    }
+                    None => known(409),
+                },
+            },
+            EnhanceOp::Sell { big: true } => known(409),
             EnhanceOp::Sell { big: false } => {
+                if prior == Prior::Unknown {
+                    return Prediction::Unknown(
+                        "what is left of the reseller's quota after earlier sales",
+                    );
+                }
                 if model.sales < PLAN_3_SALES_IN_QUOTA {
                     model.sales += 1;
-                    201
+                    known(201)
                 } else {
-                    409
+                    known(409)
                 }
             }
-        })
+            EnhanceOp::Subscribe {
+                identity,
+                customer,
+                foreign_plan,
+            } => {
+                if malformed_customer(model, steps, *customer, index) {
+                    return known(400);
+                }
+                if let Some(status) = EnhanceModel::authorized(*identity) {
+                    return known(status);
+                }
+                if !model.customer(steps, *customer, index) || *foreign_plan {
+                    return known(404);
+                }
+                // The MO sells freely; no quota binds it.
+                Prediction::listing(prior, 201, SUBSCRIPTION_IDS)
+            }
+            EnhanceOp::Subscriptions { identity, customer } => {
+                if malformed_customer(model, steps, *customer, index) {
+                    return known(400);
+                }
+                if let Some(status) = EnhanceModel::authorized(*identity) {
+                    return known(status);
+                }
+                match customer {
+                    _ if !model.customer(steps, *customer, index) => known(404),
+                    Customer::Reseller => Prediction::listing(prior, 200, listing),
+                    _ => Prediction::listing(prior, 200, SUBSCRIPTION_IDS),
+                }
+            }
+        }
     }
 
     fn canonical() -> Vec<EnhanceOp> {
-        use EnhanceOp::{CreateCustomer, List, ResellerSubscriptions, Sell};
+        use EnhanceOp::{CreateCustomer, List, Sell, Subscriptions};
+        let create = |name| CreateCustomer {
+            identity: Identity::Owner,
+            org: Target::Mo,
+            name,
+        };
         vec![
             List {
+                identity: Identity::Owner,
+                org: Target::Mo,
                 recursive: false,
                 descending: false,
                 limit: None,
             },
+            create(1),
+            create(1),
+            create(0),
             CreateCustomer {
-                member: false,
-                name: 1,
-            },
-            CreateCustomer {
-                member: false,
-                name: 1,
-            },
-            CreateCustomer {
-                member: false,
-                name: 0,
-            },
-            CreateCustomer {
-                member: true,
+                identity: Identity::Member,
+                org: Target::Mo,
                 name: 2,
             },
             List {
+                identity: Identity::Owner,
+                org: Target::Mo,
                 recursive: true,
                 descending: true,
                 limit: Some(2),
@@ -190,7 +518,10 @@ impl Scenario for Enhance {
             Sell { big: false },
             Sell { big: false },
             Sell { big: true },
-            ResellerSubscriptions,
+            Subscriptions {
+                identity: Identity::Owner,
+                customer: Customer::Reseller,
+            },
         ]
     }
 
