@@ -3,6 +3,8 @@
 //! same way, with its own credentials replacing the scenario's.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -168,8 +170,23 @@ pub struct HttpBackend {
     credentials: Vec<(String, String)>,
     admin_url: Option<String>,
     reset_only: Option<VendorId>,
+    worlds: Option<Arc<CaseWorlds>>,
     client: reqwest::blocking::Client,
 }
+
+/// A world per case on an Understudy: each [`Backend::reset`] moves the backend to a new world
+/// (`PREFIX-N`, created by its first request from the seed) and drops the one before, so cases
+/// run side by side on one fake without a reset touching another case.
+struct CaseWorlds {
+    prefix: String,
+    next: AtomicU64,
+    current: Mutex<Option<String>>,
+    /// The mutants each new world commits (a fake's mutants are per world).
+    mutants: Vec<String>,
+}
+
+/// The header that selects a world on an Understudy.
+const WORLD_HEADER: &str = "x-understudy-world";
 
 impl HttpBackend {
     /// A backend at `base_url` (the vendor's root, e.g. `http://127.0.0.1:4141/dub`).
@@ -180,6 +197,7 @@ impl HttpBackend {
             credentials: Vec::new(),
             admin_url: None,
             reset_only: None,
+            worlds: None,
             client: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -206,6 +224,39 @@ impl HttpBackend {
     pub fn resetting_only(mut self, vendor: VendorId) -> Self {
         self.reset_only = Some(vendor);
         self
+    }
+
+    /// Runs each case in a world of its own (`PREFIX-1`, `PREFIX-2`, …) committing `mutants`,
+    /// instead of resetting the target between cases; needs the admin root
+    /// ([`HttpBackend::with_admin`]). Backends with distinct prefixes share one Understudy
+    /// without seeing each other's cases, which is how `--jobs` runs cases concurrently.
+    pub fn world_per_case(mut self, prefix: impl Into<String>, mutants: &[&str]) -> Self {
+        self.worlds = Some(Arc::new(CaseWorlds {
+            prefix: prefix.into(),
+            next: AtomicU64::new(0),
+            current: Mutex::new(None),
+            mutants: mutants.iter().map(|m| m.to_string()).collect(),
+        }));
+        self
+    }
+
+    fn current_world(&self) -> Option<String> {
+        self.worlds
+            .as_ref()
+            .and_then(|w| w.current.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+
+    /// `/__understudy{path}`, in the current world when cases have worlds.
+    fn admin_path(&self, admin: &str, path: &str) -> String {
+        match self.current_world() {
+            Some(world) => format!("{admin}/__understudy/worlds/{world}{path}"),
+            None => format!("{admin}/__understudy{path}"),
+        }
+    }
+
+    /// Whether it has an Understudy's admin root (so cases may have worlds of their own).
+    pub fn has_admin(&self) -> bool {
+        self.admin_url.is_some()
     }
 
     /// The base URL requests go to.
@@ -249,6 +300,9 @@ impl Backend for HttpBackend {
             .client
             .request(method, format!("{}{}", self.base_url, request.path))
             .query(&request.query);
+        if let Some(world) = self.current_world() {
+            builder = builder.header(WORLD_HEADER, world);
+        }
         for (name, value) in &request.headers {
             let own = self
                 .credentials
@@ -289,6 +343,31 @@ impl Backend for HttpBackend {
     }
 
     fn reset(&self) -> Result<(), BackendError> {
+        if let (Some(worlds), Some(admin)) = (&self.worlds, &self.admin_url) {
+            let n = worlds.next.fetch_add(1, Ordering::Relaxed) + 1;
+            let world = format!("{}-{n}", worlds.prefix);
+            let previous = worlds
+                .current
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .replace(world.clone());
+            if let Some(previous) = previous {
+                // A world no case uses again is dropped at once rather than left to the cap.
+                self.client
+                    .delete(format!("{admin}/__understudy/worlds/{previous}"))
+                    .send()
+                    .map_err(|e| self.transport(e))?;
+            }
+            if !worlds.mutants.is_empty() {
+                self.client
+                    .put(format!("{admin}/__understudy/worlds/{world}/mutants"))
+                    .json(&serde_json::json!({"active": worlds.mutants}))
+                    .send()
+                    .and_then(|r| r.error_for_status())
+                    .map_err(|e| self.transport(e))?;
+            }
+            return Ok(());
+        }
         if let Some(admin) = &self.admin_url {
             let path = match self.reset_only {
                 Some(vendor) => format!("/vendors/{}/reset", vendor.name()),
@@ -308,7 +387,7 @@ impl Backend for HttpBackend {
             let method = reqwest::Method::from_bytes(call.method.as_bytes())
                 .unwrap_or(reqwest::Method::POST);
             self.client
-                .request(method, format!("{admin}/__understudy{}", call.path))
+                .request(method, self.admin_path(admin, &call.path))
                 .json(&call.body)
                 .send()
                 .and_then(|r| r.error_for_status())
@@ -323,7 +402,7 @@ impl Backend for HttpBackend {
         };
         let response = self
             .client
-            .get(format!("{admin}/__understudy{path}"))
+            .get(self.admin_path(admin, path))
             .send()
             .and_then(|r| r.error_for_status())
             .map_err(|e| self.transport(e))?;
@@ -371,7 +450,12 @@ impl FakeBackend {
         strict: bool,
     ) -> Result<Self, BackendError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
+            // Enough workers for `--jobs` cases at once on the two cores CI has.
+            .worker_threads(
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(4),
+            )
             .enable_all()
             .build()
             .map_err(|e| BackendError::Start(e.to_string()))?;

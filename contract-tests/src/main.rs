@@ -91,6 +91,12 @@ enum Command {
         /// Where failing cases are persisted.
         #[arg(long, default_value = "target/contract-failures")]
         failures: PathBuf,
+        /// Cases run at once, each in a world of its own on the same Understudy (job K takes
+        /// its share of the cases from seed + K). Default: the machine's cores. Backends that
+        /// cannot give a case a world (a URL without its admin root, a recording, a replay) run
+        /// one case at a time.
+        #[arg(long)]
+        jobs: Option<u32>,
     },
 }
 
@@ -136,6 +142,79 @@ fn backend(
     })
 }
 
+/// What a replay of the run must repeat besides the seed: the jobs, which split the cases.
+fn replay_jobs(jobs: u32) -> String {
+    match jobs {
+        1 => String::new(),
+        n => format!(" --jobs {n}"),
+    }
+}
+
+/// Runs `config.cases` cases as `jobs` concurrent runs on the same backends, job K with its
+/// share of the cases from seed + K and every case in a world of its own, and joins their
+/// reports (the first failure found is the run's).
+fn run_jobs(
+    vendor: VendorId,
+    primary: &dyn Backend,
+    other: Option<&dyn Backend>,
+    config: &RunConfig,
+    jobs: u32,
+    mutants: &[&str],
+) -> anyhow::Result<understudy_contract_tests::RunReport> {
+    // Unique between runs against one Understudy, so two runs' worlds never meet.
+    let run = format!("{:x}", std::process::id());
+    let per_job = |http: &HttpBackend, k: u32, mutants: &[&str]| {
+        http.clone()
+            .world_per_case(format!("harness-{run}-{}-j{k}", config.seed), mutants)
+    };
+    let reports = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|k| {
+                let share = config.cases / jobs + u32::from(k < config.cases % jobs);
+                let target = per_job(primary.http().expect("checked"), k, mutants);
+                let against = other.map(|o| per_job(o.http().expect("checked"), k, &[]));
+                let config = RunConfig {
+                    cases: share,
+                    seed: config.seed.wrapping_add(u64::from(k)),
+                    // Persisted once, below, under the run's own seed.
+                    failures_dir: None,
+                    ..config.clone()
+                };
+                scope.spawn(move || {
+                    run_vendor(
+                        vendor,
+                        &target,
+                        against.as_ref().map(|a| a as &dyn Backend),
+                        &config,
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow::anyhow!("a job panicked")))
+            .collect::<Vec<_>>()
+    });
+    let mut joined: Option<understudy_contract_tests::RunReport> = None;
+    for report in reports {
+        let report = report??;
+        joined = Some(match joined {
+            None => report,
+            Some(so_far) => so_far.followed_by(report),
+        });
+    }
+    let mut report = joined.context("no job ran")?;
+    report.skipped.sort();
+    report.skipped.dedup();
+    report.seed = config.seed;
+    if let (Some(failure), Some(dir)) = (&report.failure, &config.failures_dir) {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(format!("{}-{}.json", report.vendor, config.seed));
+        std::fs::write(&path, serde_json::to_vec_pretty(failure)?)?;
+    }
+    Ok(report)
+}
+
 fn main() -> anyhow::Result<()> {
     let Cli {
         command:
@@ -158,6 +237,7 @@ fn main() -> anyhow::Result<()> {
                 mutant,
                 coverage,
                 html,
+                jobs,
             },
     } = Cli::parse();
     let vendor: VendorId = vendor.parse().context("--vendor")?;
@@ -191,22 +271,41 @@ fn main() -> anyhow::Result<()> {
             )
         })
         .transpose()?;
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32))
+        .clamp(1, 64);
+    let worlds_possible = record.is_none()
+        && primary.http().is_some_and(|h| h.has_admin())
+        && other
+            .as_ref()
+            .is_none_or(|o| o.http().is_some_and(|h| h.has_admin()));
+    let jobs = if worlds_possible { jobs } else { 1 };
+    let config = RunConfig {
+        cases,
+        seed,
+        failures_dir: Some(failures),
+        // Only a person at a terminal wants the bar; CI logs get the summary.
+        progress: (jobs == 1 && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .then_some(show_progress as fn(u32, u32)),
+        run_id,
+        ..RunConfig::default()
+    };
     let started = std::time::Instant::now();
-    let report = run_vendor(
-        vendor,
-        primary.as_ref(),
-        other.as_deref(),
-        &RunConfig {
-            cases,
-            seed,
-            failures_dir: Some(failures),
-            // Only a person at a terminal wants the bar; CI logs get the summary.
-            progress: std::io::IsTerminal::is_terminal(&std::io::stderr())
-                .then_some(show_progress as fn(u32, u32)),
-            run_id,
-            ..RunConfig::default()
-        },
-    )?;
+    let report = if jobs == 1 {
+        run_vendor(vendor, primary.as_ref(), other.as_deref(), &config)?
+    } else {
+        run_jobs(
+            vendor,
+            primary.as_ref(),
+            other.as_deref(),
+            &config,
+            jobs,
+            &mutants,
+        )?
+    };
+    if jobs > 1 {
+        println!("{jobs} jobs, each case in a world of its own");
+    }
     let seconds = started.elapsed().as_secs_f64();
     // Dropping the recorder waits for its last case's file.
     drop(primary);
@@ -255,7 +354,10 @@ fn main() -> anyhow::Result<()> {
     }
     match &report.failure {
         None => {
-            println!("ok: no divergence (replay with --seed {seed})");
+            println!(
+                "ok: no divergence (replay with --seed {seed}{})",
+                replay_jobs(jobs)
+            );
             if let Some(shortfall) = require_coverage.and_then(|p| summary.shortfall(p)) {
                 println!("coverage short: {shortfall}");
                 std::process::exit(1);
@@ -267,7 +369,11 @@ fn main() -> anyhow::Result<()> {
             for (i, op) in failure.sequence.iter().enumerate() {
                 println!("  {i}: {op}");
             }
-            println!("{}\nreplay with --seed {seed}", failure.reason);
+            println!(
+                "{}\nreplay with --seed {seed}{}",
+                failure.reason,
+                replay_jobs(jobs)
+            );
             std::process::exit(1);
         }
     }

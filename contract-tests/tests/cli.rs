@@ -138,3 +138,38 @@ fn a_recorded_run_replays_against_the_fake() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn jobs_run_cases_side_by_side_each_in_its_own_world() {
+    let run = |extra: &[&str]| {
+        let output = contract_tests()
+            .args([
+                "run",
+                "--vendor",
+                "enhance",
+                "--target",
+                "fake",
+                "--against",
+                "fake",
+            ])
+            .args(["--cases", "40", "--seed", "3", "--jobs", "3"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = run(&[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("3 jobs, each case in a world of its own"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--seed 3 --jobs 3"), "{stdout}");
+    // A mutant is committed in every case's world, so the jobs still catch it.
+    let (code, stdout) = run(&["--mutant", "enhance.duplicate-name-allowed"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("FAILED at step"), "{stdout}");
+}
