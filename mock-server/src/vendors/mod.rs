@@ -6,6 +6,7 @@ pub mod cloudcockpit;
 pub mod confluent;
 pub mod dub;
 pub mod enhance;
+mod index;
 mod operations;
 mod store;
 
