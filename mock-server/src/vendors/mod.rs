@@ -1,6 +1,7 @@
 //! The vendor modules: the only vendor-specific code. Each one owns its credentials, its error
 //! envelope, its state and its rules; everything generic comes from the spec.
 
+mod index;
 mod operations;
 mod registry;
 mod store;

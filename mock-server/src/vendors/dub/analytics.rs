@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use time::{Duration, Month, OffsetDateTime, Time};
 
 use super::errors::DubError;
-use super::link::{Link, parse_moment};
+use super::link::{Field, Link, parse_moment};
 use super::state::{DubState, Event};
 
 /// The most buckets a time series answers (the latest ones).
@@ -252,12 +252,12 @@ pub fn top_links(state: &DubState, links: &[&Link], period: Period) -> Value {
                     ("id", json!(link.id)),
                     ("domain", json!(link.domain)),
                     ("key", json!(link.key)),
-                    ("shortLink", json!(link.short_link)),
+                    ("shortLink", json!(link.short_link())),
                     ("url", json!(link.url)),
                     ("createdAt", json!(link.created_at)),
-                    ("title", link.title.clone()),
-                    ("comments", link.comments.clone()),
-                    ("folderId", link.folder_id.clone()),
+                    ("title", link.value(Field::Title).clone()),
+                    ("comments", link.value(Field::Comments).clone()),
+                    ("folderId", link.value(Field::FolderId).clone()),
                     ("partnerId", json!(link.partner_id)),
                 ] {
                     item[name] = value;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::analytics::Figures;
 use super::errors::DubError;
-use super::link::Link;
+use super::link::{Field, Link};
 use super::state::{DubState, Enrollment, Partner};
 
 /// The ban reasons Dub's SDK lists (`BanPartnerRequestBody.reason`).
@@ -103,9 +103,10 @@ pub fn find_enrollment(
 /// A partner link in short, as listings and `GET /partners/links` return it.
 pub fn link_summary(link: &Link) -> Value {
     json!({
-        "id": link.id, "domain": link.domain, "key": link.key, "shortLink": link.short_link,
-        "url": link.url, "clicks": link.clicks, "leads": link.leads, "conversions": link.sales,
-        "sales": link.sales, "saleAmount": link.sale_amount,
+        "id": link.id, "domain": link.domain, "key": link.key, "shortLink": link.short_link(),
+        "url": link.url, "clicks": link.value(Field::Clicks), "leads": link.value(Field::Leads),
+        "conversions": link.value(Field::Sales), "sales": link.value(Field::Sales),
+        "saleAmount": link.value(Field::SaleAmount),
     })
 }
 
@@ -351,8 +352,8 @@ pub fn ban(
         e.banned_reason = Some(reason.to_string());
     });
     state.update_links_of(partner, program, |link| {
-        link.disabled_at = json!(now);
-        link.expires_at = json!(now);
+        link.set_value(Field::DisabledAt, json!(now));
+        link.set_value(Field::ExpiresAt, json!(now));
         link.updated_at = now.to_string();
     });
     Ok(json!({"partnerId": partner}))
@@ -374,8 +375,8 @@ pub fn deactivate(
     let (partner, program) = (&enrollment.partner_id, &enrollment.program_id);
     state.update_enrollment(program, partner, |e| e.status = "deactivated".into());
     state.update_links_of(partner, program, |link| {
-        if link.expires_at.is_null() {
-            link.expires_at = json!(now);
+        if link.value(Field::ExpiresAt).is_null() {
+            link.set_value(Field::ExpiresAt, json!(now));
             link.updated_at = now.to_string();
         }
     });

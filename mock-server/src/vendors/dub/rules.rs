@@ -5,7 +5,7 @@ use super::DubMutant;
 use serde_json::Value;
 
 use super::errors::DubError;
-use super::link::{COPIED_PROPS, Link, NewLink};
+use super::link::{Link, NewLink};
 use super::state::{DubState, Enrollment, Partner};
 use super::{Program, Workspace};
 use crate::ids::IdGenerator;
@@ -374,11 +374,7 @@ fn apply_props(link: &mut Link, props: &Value) -> Result<(), DubError> {
     let Some(props) = props.as_object() else {
         return Ok(());
     };
-    for field in COPIED_PROPS {
-        if let (Some(value), Some(slot)) = (props.get(field), link.copied_prop(field)) {
-            slot.clone_from(value);
-        }
-    }
+    link.copy_props(props);
     if let Some(external) = props.get("externalId") {
         link.external_id = external
             .as_str()

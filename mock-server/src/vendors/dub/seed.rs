@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::link::{Link, NewLink};
+use super::link::{Field, Link, NewLink};
 use super::state::{DubState, Enrollment, Event, Partner};
 use super::{DubConfig, Program};
 
@@ -154,10 +154,10 @@ pub fn state(config: &DubConfig) -> Result<DubState, SeedError> {
             link.tenant_id.clone_from(&seed.tenant_id);
             // Banned and deactivated partners' links stopped when the partner did.
             if banned {
-                link.disabled_at = json!(seed.created_at);
+                link.set_value(Field::DisabledAt, json!(seed.created_at));
             }
             if banned || seed.status == "deactivated" {
-                link.expires_at = json!(seed.created_at);
+                link.set_value(Field::ExpiresAt, json!(seed.created_at));
             }
             state.insert_link(entry.id.clone(), link);
             for e in &entry.events {
