@@ -140,6 +140,65 @@ fn a_recorded_run_replays_against_the_fake() {
 }
 
 #[test]
+fn a_url_target_is_reset_only_when_given_its_admin_url() {
+    let dir = std::env::temp_dir().join(format!("contract-cli-url-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let served =
+        understudy_contract_tests::FakeBackend::start(understudy::VendorId::Confluent, &[])
+            .expect("fake starts");
+    let url = understudy_contract_tests::Backend::http(&served)
+        .expect("an HTTP backend")
+        .base_url()
+        .to_string();
+    let admin = url.trim_end_matches("/confluent").to_string();
+    let run = |cases: &str, extra: &[&str]| {
+        let coverage = dir.join("coverage.json");
+        let _ = std::fs::remove_file(&coverage);
+        let output = contract_tests()
+            .args([
+                "run",
+                "--vendor",
+                "confluent",
+                "--target",
+                &url,
+                "--against",
+                "fake",
+            ])
+            .args(["--cases", cases, "--seed", "3", "--coverage"])
+            .arg(&coverage)
+            .args(extra)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let coverage: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&coverage).unwrap_or_default())
+                .unwrap_or_default();
+        (output.status.code(), stdout, coverage)
+    };
+    // Without its admin URL: nothing is reset, unique values are suffixed, nothing is forced.
+    let (code, stdout, coverage) = run("40", &[]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("suffixed with run id"), "{stdout}");
+    assert_eq!(coverage["summary"]["forced"]["reached"], 0, "{stdout}");
+    // With it: reset per case, the forced statuses sent and reached.
+    let (code, stdout, coverage) = run("40", &["--target-admin", &admin]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(!stdout.contains("suffixed with run id"), "{stdout}");
+    assert!(
+        coverage["summary"]["forced"]["reached"].as_u64() > Some(0),
+        "{stdout}"
+    );
+    // A coverage requirement the run falls short of fails it, naming what was missed.
+    let (code, stdout, _) = run(
+        "3",
+        &["--target-admin", &admin, "--require-coverage", "100"],
+    );
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("coverage short:"), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn jobs_run_cases_side_by_side_each_in_its_own_world() {
     let run = |extra: &[&str]| {
         let output = contract_tests()
