@@ -310,8 +310,8 @@ pub type VendorDecorator = Arc<dyn Fn(Arc<dyn Vendor>) -> Arc<dyn Vendor> + Send
 
 /// What a new world is made of: the configuration, checked once at start.
 ///
-/// The vendors are built once, for the default world, from the configuration; every other
-/// world forks them ([`Vendor::fork`]), sharing their configuration and seed, so a new world
+/// The vendors are built once more at start, seeded from the configured seed alone; every
+/// named world forks them ([`Vendor::fork`]), sharing their configuration and seed, so a new world
 /// costs its own clock, ids, limiter, faults and journal and no copy of any vendor's state
 /// until a request changes it.
 struct Recipe {
@@ -321,7 +321,7 @@ struct Recipe {
     limits: BTreeMap<VendorId, RateLimitConfig>,
     faults: Vec<FaultRule>,
     decorate: Option<VendorDecorator>,
-    /// The default world's vendors, undecorated: what named worlds fork.
+    /// Vendors seeded from the configuration, undecorated: what named worlds fork.
     prototypes: BTreeMap<VendorId, Arc<dyn Vendor>>,
 }
 
@@ -366,8 +366,16 @@ impl Recipe {
 /// A named world's id seed: the configured seed (0 when ids are random) mixed with the name, so
 /// a world's ids depend on nothing but its own requests.
 fn world_seed(seed: Option<u64>, name: &WorldName) -> u64 {
+    seed_of(seed, name.as_str())
+}
+
+/// What the vendors named worlds fork are seeded with, mixed like a name (a name cannot be
+/// empty, so no world shares it).
+const PROTOTYPE_SEED_NAME: &str = "";
+
+fn seed_of(seed: Option<u64>, name: &str) -> u64 {
     let mut input = seed.unwrap_or(0).to_le_bytes().to_vec();
-    input.extend_from_slice(name.as_str().as_bytes());
+    input.extend_from_slice(name.as_bytes());
     let digest = ring::digest::digest(&ring::digest::SHA256, &input);
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest.as_ref()[..8]);
@@ -405,7 +413,15 @@ impl Worlds {
         decorate: Option<VendorDecorator>,
     ) -> Self {
         let ambient = Ambient::new(config.seed);
-        let prototypes = build(&config, &ambient);
+        let default_vendors = build(&config, &ambient);
+        // Named worlds fork vendors seeded from the configured seed alone (0 when unseeded),
+        // never the default world's: its ids are random in an unseeded run, and a named world's
+        // seeded state must be the same in every process (one instance or several behind a
+        // balancer) for the same test to see the same ids.
+        let prototypes = build(
+            &config,
+            &Ambient::new(Some(seed_of(config.seed, PROTOTYPE_SEED_NAME))),
+        );
         let recipe = Recipe {
             journal_capacity: config.journal_capacity,
             id_seed: config.seed,
@@ -413,11 +429,11 @@ impl Worlds {
             limits,
             faults,
             decorate,
-            prototypes: prototypes.clone(),
+            prototypes,
         };
         let world_limits = config.worlds;
         Worlds {
-            default: Arc::new(recipe.assemble(None, ambient, prototypes)),
+            default: Arc::new(recipe.assemble(None, ambient, default_vendors)),
             recipe,
             limits: world_limits,
             named: RwLock::new(HashMap::new()),
@@ -755,6 +771,27 @@ mod tests {
         assert_ne!(twin.ambient.ids.uuid(), b.ambient.ids.uuid());
         let default = all.enter(Some(&DEFAULT_WORLD.parse().unwrap())).unwrap();
         assert!(Arc::ptr_eq(&default, all.default_world()));
+    }
+
+    #[test]
+    fn a_named_worlds_seeded_state_is_the_same_in_every_process_even_unseeded() {
+        let unseeded = || {
+            let config = Config {
+                seed: None,
+                ..Config::default()
+            };
+            let specs = Arc::new(SpecSet::embedded().unwrap());
+            Worlds::new(config, specs, BTreeMap::new(), Vec::new(), None)
+        };
+        let (one, two) = (unseeded(), unseeded());
+        let a: WorldName = "a".parse().unwrap();
+        let state = |worlds: &Worlds| crate::admin::export(&worlds.enter(Some(&a)).unwrap());
+        assert_eq!(state(&one), state(&two), "Archera's seeded ids come from the seed");
+        assert_ne!(
+            crate::admin::export(one.default_world()),
+            crate::admin::export(two.default_world()),
+            "an unseeded default world stays random"
+        );
     }
 
     #[test]
