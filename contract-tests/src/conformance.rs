@@ -3,8 +3,8 @@
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use understudy::pipeline::{Reply, VIOLATION_HEADER, check};
 use understudy::spec::VendorSpec;
+use understudy::{Reply, VIOLATION_HEADER, check};
 
 use crate::exchange::Exchange;
 

@@ -8,7 +8,7 @@ use understudy_contract_tests::vendors::run_vendor;
 
 #[test]
 fn every_mutant_is_killed() {
-    let catalogue = understudy::vendors::mutant_catalogue();
+    let catalogue = understudy::mutants::catalogue();
     let mut survivors = Vec::new();
     for (name, what) in catalogue.iter().map(|m| (m.name(), m.what())) {
         let vendor: VendorId = name

@@ -1,18 +1,19 @@
 //! What a new world costs: the time to create one from the seed, and the memory it keeps.
 //!
 //! `cargo bench -p understudy --bench worlds [-- COUNT]` creates COUNT (default 10,000) named
-//! worlds in one fake's [`understudy::worlds::Worlds`], the way their first requests would,
-//! and prints the median creation time over batches of 100 and the bytes each world keeps.
-//! Memory is counted by a counting allocator (bytes live, exact and independent of the
-//! machine's load) and by RSS growth (what the kernel sees, allocator slack included).
+//! worlds through the embedding API ([`understudy::Fake::world`], which builds a world the way
+//! its first request would), and prints the median creation time over batches of 100 and the
+//! bytes each world keeps; then what each vendor costs once a world's state of it first
+//! changes (its own copy of the seed). Memory is counted by a counting allocator (bytes live,
+//! exact and independent of the machine's load) and by RSS growth (what the kernel sees,
+//! allocator slack included).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
-use understudy::WorldName;
 use understudy::config::Config;
-use understudy::server::{Options, app};
+use understudy::{Fake, VendorId};
 
 struct Counting;
 
@@ -54,30 +55,33 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(10_000);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(measure(count));
+}
+
+async fn measure(count: usize) {
     let mut config = Config {
         seed: Some(42),
         ..Config::default()
     };
-    config.worlds.max_worlds = count;
-    let options = Options {
-        config,
-        ..Options::default()
-    };
-    let app = app(&options).expect("the fake builds");
-    let names: Vec<WorldName> = (0..count)
-        .map(|n| format!("bench-{n}").parse().expect("a valid name"))
-        .collect();
+    config.worlds.max_worlds = count + 2;
+    let fake = Fake::builder()
+        .config(config)
+        .start()
+        .await
+        .expect("the fake starts");
+    let names: Vec<String> = (0..count).map(|n| format!("bench-{n}")).collect();
     // One world first, so lazily built shared parts are not charged to the measured ones.
-    drop(
-        app.worlds
-            .enter(Some(&"warm-up".parse().expect("a valid name"))),
-    );
+    drop(fake.world("warm-up").expect("a valid name"));
     let (live_before, rss_before) = (LIVE.load(Ordering::Relaxed), rss_bytes());
     let mut batches = Vec::new();
     for chunk in names.chunks(100) {
         let started = Instant::now();
         for name in chunk {
-            drop(app.worlds.enter(Some(name)).expect("room for every world"));
+            drop(fake.world(name).expect("room for every world"));
         }
         batches.push(started.elapsed().as_secs_f64() * 1e6 / chunk.len() as f64);
     }
@@ -86,50 +90,28 @@ fn main() {
     let median = batches[batches.len() / 2];
     let live = (live_after - live_before) as f64 / count as f64;
     let rss = rss_after.saturating_sub(rss_before) as f64 / count as f64;
-    breakdown(&options.config);
+    // What a vendor costs once its state in a world first changes: an import of the seed's own
+    // export is a change that copies nothing else.
+    let world = fake.world("copied").expect("a valid name");
+    for vendor in VendorId::ALL {
+        let seed = world.vendor_state(vendor);
+        let before = LIVE.load(Ordering::Relaxed);
+        world
+            .store(vendor)
+            .import(seed)
+            .expect("its own export imports");
+        let bytes = LIVE.load(Ordering::Relaxed) - before;
+        println!(
+            "  {vendor}: its own copy of the seed, {:.1} KiB",
+            bytes as f64 / 1024.0
+        );
+    }
     println!(
         "worlds: {count} created; median {median:.1} µs per world (batches of 100); \
          {:.1} KiB live per world (allocator), {:.1} KiB RSS per world; {} named worlds held",
         live / 1024.0,
         rss / 1024.0,
-        app.worlds.len()
+        fake.worlds()
     );
-}
-
-/// Bytes each part of a new world keeps (the allocator's live count before and after), and
-/// what a vendor costs once its state is first changed (its own copy of the seed).
-fn breakdown(config: &Config) {
-    use understudy::vendors::{Ambient, build};
-    let measure = |what: &str, build: &dyn Fn() -> Box<dyn std::any::Any>| {
-        let before = LIVE.load(Ordering::Relaxed);
-        let kept = build();
-        let bytes = LIVE.load(Ordering::Relaxed) - before;
-        drop(kept);
-        println!("  {what}: {:.1} KiB", bytes as f64 / 1024.0);
-    };
-    let prototypes = build(config, &Ambient::new(config.seed));
-    measure("ambient (clock, ids, mutants)", &|| {
-        Box::new(Ambient::new(Some(1)))
-    });
-    for (id, vendor) in &prototypes {
-        measure(&format!("{id} forked"), &|| {
-            Box::new(vendor.fork(Ambient::new(Some(1))))
-        });
-        measure(
-            &format!("{id} forked, then reset (its own copy of the seed)"),
-            &|| {
-                let forked = vendor.fork(Ambient::new(Some(1)));
-                // An import of the seed's own export is a change that copies nothing else.
-                let seed = forked.state().export();
-                forked.state().import(seed).expect("its own export imports");
-                Box::new(forked)
-            },
-        );
-    }
-    measure("journal", &|| {
-        Box::new(understudy::journal::Journal::new(100))
-    });
-    measure("rate limiter", &|| {
-        Box::new(understudy::rate_limit::RateLimiter::new(Default::default()))
-    });
+    fake.stop().await.expect("the fake stops");
 }

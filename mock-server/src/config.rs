@@ -20,7 +20,7 @@ use crate::vendors::VendorSemantics;
 const DEFAULT_FILE: &str = include_str!("../default-config.yaml");
 
 /// The built-in default configuration, as YAML text: `default-config.yaml`, then the section of
-/// every vendor that brings its own (see [`VendorSemantics::DEFAULT_CONFIG`]).
+/// every vendor that brings its own (see `VendorSemantics::DEFAULT_CONFIG`).
 pub fn default_yaml() -> &'static str {
     static TEXT: LazyLock<String> = LazyLock::new(|| {
         let mut text = DEFAULT_FILE.to_string();
@@ -93,7 +93,7 @@ macro_rules! config {
             #[serde(default)]
             pub connections: ConnectionLimits,
             /// How many worlds may exist, how long an idle one is kept, and the resource cap
-            /// across all of them (see [`crate::worlds`]).
+            /// across all of them (see the worlds module).
             #[serde(default)]
             pub worlds: crate::worlds::WorldLimits,
         }

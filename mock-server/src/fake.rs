@@ -52,7 +52,7 @@ pub struct FakeBuilder {
 }
 
 impl FakeBuilder {
-    /// Serves only `vendor`, at the root, so a client's base URL is [`Fake::url`] itself.
+    /// Serves only `vendor`, at the root, so a client's base URL is [`FakeWorld::url`] itself.
     pub fn vendor(mut self, vendor: VendorId) -> Self {
         self.options.mount = Mount::Root(vendor);
         self

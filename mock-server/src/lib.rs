@@ -17,28 +17,35 @@
 //! linting and replaying fixtures stay available. A fake serving one vendor
 //! ([`FakeBuilder::vendor`]) compiles only that vendor's spec at start.
 
+// The public surface: the embedding API at the root, and the modules a user reads or
+// configures. Everything else is the pipeline's and the vendors' own, `pub(crate)`.
 pub mod admin;
-pub mod clock;
+pub(crate) mod clock;
 pub mod config;
-pub mod connections;
-pub mod document;
-pub mod durable;
+pub(crate) mod connections;
+pub(crate) mod document;
+pub(crate) mod durable;
 mod fake;
 pub mod faults;
 pub mod fixtures;
-pub mod ids;
-pub mod journal;
+pub(crate) mod ids;
+pub(crate) mod journal;
 pub mod mutants;
-pub mod persistence;
-pub mod pipeline;
-pub mod rate_limit;
+pub(crate) mod persistence;
+pub(crate) mod pipeline;
+pub(crate) mod rate_limit;
 pub mod redaction;
 pub mod server;
 pub mod spec;
 mod vendor_id;
-pub mod vendors;
-pub mod worlds;
+pub(crate) mod vendors;
+pub(crate) mod worlds;
 
+pub use clock::ClockError;
+pub use connections::ConnectionLimits;
 pub use fake::{Fake, FakeBuilder, FakeWorld, JournalQuery};
+pub use journal::{Entry, Message};
+pub use pipeline::{Mount, Reply, VIOLATION_HEADER, check};
 pub use vendor_id::{UnknownVendor, VendorId};
-pub use worlds::{WorldError, WorldName};
+pub use vendors::{OperationMismatch, StateStore};
+pub use worlds::{WorldError, WorldLimits, WorldName};

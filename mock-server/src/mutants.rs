@@ -6,6 +6,14 @@
 //! a misspelt mutant does not compile; the catalogue the admin API lists is derived from the
 //! enums, so every mutant that can fire is listed and every listed one can fire.
 
+pub use crate::rate_limit::LimiterMutant;
+pub use crate::vendors::archera::ArcheraMutant;
+pub use crate::vendors::cloudcockpit::CloudCockpitMutant;
+pub use crate::vendors::confluent::ConfluentMutant;
+pub use crate::vendors::dub::DubMutant;
+pub use crate::vendors::enhance::EnhanceMutant;
+pub use crate::vendors::mutant_catalogue as catalogue;
+
 use std::collections::BTreeSet;
 use std::sync::RwLock;
 
@@ -37,6 +45,7 @@ impl Mutant {
 /// Declares an enum of mutants: each variant with its name and what it breaks. The enum
 /// converts into [`Mutant`] and lists itself in `ALL`.
 #[macro_export]
+#[doc(hidden)]
 macro_rules! mutants {
     (
         $(#[$meta:meta])*

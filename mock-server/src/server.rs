@@ -36,7 +36,7 @@ pub enum StartError {
     #[error("configuration: {0}")]
     Fault(#[from] crate::faults::FaultError),
     /// A rate limit in the configuration cannot be enforced (see
-    /// [`crate::rate_limit::RateLimitConfig::check`]).
+    /// `RateLimitConfig::check`).
     #[error("configuration: rate limit of {vendor}: {reason}")]
     RateLimit {
         /// The vendor it limits.
@@ -101,7 +101,7 @@ pub enum Persistence {
         path: PathBuf,
         /// Also write it this often (in durable mode: fold the log into it this often).
         interval: Option<Duration>,
-        /// Log every state change before it is acknowledged (see [`crate::durable`]).
+        /// Log every state change before it is acknowledged (a write-ahead log beside the state file).
         durable: bool,
     },
 }
@@ -145,7 +145,7 @@ pub fn app(options: &Options) -> Result<Arc<App>, StartError> {
 
 /// [`app`], with every world's vendors passed through `decorate` as they are built (a test's
 /// deliberately broken vendor, a vendor that counts its calls …).
-pub fn app_decorated(
+pub(crate) fn app_decorated(
     options: &Options,
     decorate: Option<crate::worlds::VendorDecorator>,
 ) -> Result<Arc<App>, StartError> {
@@ -222,7 +222,7 @@ impl Background {
     }
 
     /// Serves `router` on `listener` with `limits` (timeouts and the connection limit, see
-    /// [`crate::connections`]). On a listener that is not loopback, each request's peer address
+    /// the connections module). On a listener that is not loopback, each request's peer address
     /// is available as `ConnectInfo` (the admin API's loopback check reads it); on a loopback
     /// listener every peer is local, and attaching the address to every request cost about
     /// 3 % of a read's CPU in the benchmark.

@@ -198,7 +198,7 @@ impl Default for WorldLimits {
 }
 
 impl WorldLimits {
-    /// Refuses limits that cannot work: no room for a world, or more than [`MAX_WORLDS`].
+    /// Refuses limits that cannot work: no room for a world, or more than `MAX_WORLDS`.
     pub fn check(&self) -> Result<(), String> {
         if !(1..=MAX_WORLDS).contains(&self.max_worlds) {
             return Err(format!(
@@ -786,7 +786,11 @@ mod tests {
         let (one, two) = (unseeded(), unseeded());
         let a: WorldName = "a".parse().unwrap();
         let state = |worlds: &Worlds| crate::admin::export(&worlds.enter(Some(&a)).unwrap());
-        assert_eq!(state(&one), state(&two), "Archera's seeded ids come from the seed");
+        assert_eq!(
+            state(&one),
+            state(&two),
+            "Archera's seeded ids come from the seed"
+        );
         assert_ne!(
             crate::admin::export(one.default_world()),
             crate::admin::export(two.default_world()),

@@ -1104,7 +1104,7 @@ async fn mutants_break_the_rules_they_name() {
     fake.set_mutants(Vec::<String>::new()).unwrap();
     let (status, _, _) = call(&fake, Method::GET, MERIDIAN, "/onboarding/child-orgs", None).await;
     assert_eq!(status, 403);
-    let names: BTreeSet<&str> = understudy::vendors::archera::ArcheraMutant::ALL
+    let names: BTreeSet<&str> = understudy::mutants::ArcheraMutant::ALL
         .iter()
         .map(|m| m.mutant().name())
         .collect();

@@ -10,8 +10,8 @@ use common::{Fake, read};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
+use understudy::VIOLATION_HEADER;
 use understudy::VendorId;
-use understudy::pipeline::VIOLATION_HEADER;
 
 const CSP: (&str, &str) = ("Authorization", "Bearer cloudcockpit_understudy_test");
 const RESELLER: (&str, &str) = ("Authorization", "Bearer cloudcockpit_understudy_reseller");
@@ -462,7 +462,7 @@ async fn the_world_is_state_that_export_import_and_reset_govern() {
 #[tokio::test]
 async fn mutants_break_the_rules_they_name() {
     let fake = Fake::start().await;
-    for mutant in understudy::vendors::cloudcockpit::CloudCockpitMutant::ALL {
+    for mutant in understudy::mutants::CloudCockpitMutant::ALL {
         assert!(mutant.mutant().name().starts_with("cloudcockpit."));
     }
     let foreign = format!("providerInstanceId={TAILSPIN}&resellerId={FABRIKAM}");

@@ -10,8 +10,8 @@ use common::{Fake, read};
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
+use understudy::VIOLATION_HEADER;
 use understudy::VendorId;
-use understudy::pipeline::VIOLATION_HEADER;
 
 const AUTH: (&str, &str) = ("Authorization", "Bearer confluent_understudy_test");
 const READONLY: (&str, &str) = ("Authorization", "Bearer confluent_understudy_readonly");
@@ -819,7 +819,7 @@ async fn reset_restores_the_seeded_world_and_export_import_round_trips() {
 #[tokio::test]
 async fn mutants_break_the_rules_they_name() {
     let fake = Fake::start().await;
-    for mutant in understudy::vendors::confluent::ConfluentMutant::ALL {
+    for mutant in understudy::mutants::ConfluentMutant::ALL {
         assert!(mutant.mutant().name().starts_with("confluent."));
     }
 

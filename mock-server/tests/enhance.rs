@@ -1096,7 +1096,7 @@ fn activate(fake: &Fake, name: &str) {
 #[tokio::test]
 async fn every_mutant_changes_what_a_client_sees() {
     let fake = Fake::start().await;
-    let names_listed: Vec<&str> = understudy::vendors::enhance::EnhanceMutant::ALL
+    let names_listed: Vec<&str> = understudy::mutants::EnhanceMutant::ALL
         .iter()
         .map(|m| m.mutant().name())
         .collect();

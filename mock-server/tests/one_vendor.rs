@@ -7,9 +7,9 @@ mod common;
 use common::{Fake, read};
 use reqwest::Method;
 use serde_json::{Value, json};
+use understudy::Mount;
 use understudy::VendorId;
 use understudy::faults::FaultRule;
-use understudy::pipeline::Mount;
 use understudy::server::Options;
 
 const DUB: [(&str, &str); 1] = [("Authorization", "Bearer dub_understudy_test")];

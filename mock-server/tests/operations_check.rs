@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::Value;
 use understudy::server::{Options, StartError, start};
 use understudy::spec::embedded_source;
-use understudy::{VendorId, vendors::OperationMismatch};
+use understudy::{OperationMismatch, VendorId};
 
 /// A copy of the embedded specs in a fresh directory, `edit` applied to one vendor's document.
 fn specs_with(name: &str, vendor: VendorId, edit: impl FnOnce(&mut Value)) -> PathBuf {

@@ -335,7 +335,7 @@ async fn the_global_resource_cap_bounds_every_world_together() {
 #[tokio::test]
 async fn a_one_vendor_fake_takes_the_prefix_before_its_root() {
     let fake = Fake::start_with(understudy::server::Options {
-        mount: understudy::pipeline::Mount::Root(understudy::VendorId::Dub),
+        mount: understudy::Mount::Root(understudy::VendorId::Dub),
         ..understudy::server::Options::default()
     })
     .await;

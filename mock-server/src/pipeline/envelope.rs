@@ -34,6 +34,7 @@ pub fn reject<E: Envelope>(rejection: &Rejection, cx: &Context<'_>) -> Reply {
 /// Declares a vendor's error codes: an enum whose variants each name the code the vendor
 /// writes, optionally with the title it writes beside it.
 #[macro_export]
+#[doc(hidden)]
 macro_rules! error_codes {
     (@titles $enum:ident { $( $variant:ident, )+ }) => {};
     (@titles $enum:ident { $( $variant:ident => $title:literal, )+ }) => {

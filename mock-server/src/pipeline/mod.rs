@@ -9,7 +9,7 @@ mod request;
 mod response;
 mod router;
 
-pub use conforming::{BodyKey, ConformingBodies};
+pub use conforming::ConformingBodies;
 pub use envelope::{Envelope, reject};
 pub use rejection::Rejection;
 pub use reply::Reply;

@@ -92,3 +92,7 @@ fn header_violations(spec: &crate::spec::ResponseSpec, headers: &HeaderMap) -> V
     }
     violations
 }
+
+#[cfg(test)]
+#[path = "response_tests.rs"]
+mod tests;

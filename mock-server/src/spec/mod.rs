@@ -1,7 +1,7 @@
 //! The vendors' OpenAPI documents, loaded once and compiled into an immutable operation table.
 //!
 //! OpenAPI 3.0 documents are checked with `openapiv3`, 3.1 documents with `oas3`; both are then
-//! read as plain JSON, 3.0 schemas are rewritten into draft 2020-12 ([`normalize`]), and every
+//! read as plain JSON, 3.0 schemas are rewritten into draft 2020-12 (`normalize`), and every
 //! parameter, body and response schema is compiled by `jsonschema` against the whole document, so
 //! `$ref`s into `components` resolve without copying.
 

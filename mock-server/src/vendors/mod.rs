@@ -73,12 +73,12 @@ for_each_vendor!(vendor_modules);
 
 pub use operations::{OperationMismatch, Operations, check_operations};
 
-pub use store::{ImportError, Resources, Staged, StateGuard, StateStore, Store};
+pub use store::{ImportError, Resources, Staged, StateStore, Store};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use time::OffsetDateTime;
 
 use serde::Serialize;
@@ -466,21 +466,6 @@ impl<V: VendorSemantics> Vendor for V {
 
     fn state(&self) -> &dyn StateStore {
         VendorSemantics::state(self)
-    }
-}
-
-/// The spec's documented success for `op`, answered with its example: how an operation whose
-/// vendor semantics are not modelled yet still answers with a spec-valid response.
-pub fn spec_example(op: &Operation) -> Reply {
-    match op.success() {
-        Some((status, response)) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            match response.body.as_ref().and_then(|b| b.example.clone()) {
-                Some(example) => Reply::json(status, example),
-                None => Reply::empty(status),
-            }
-        }
-        None => Reply::empty(StatusCode::NO_CONTENT),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::spec::{Operation, VendorSpec};
 
 /// Declares a vendor's operations: an enum whose variants map to the spec's `operationId`s.
 #[macro_export]
+#[doc(hidden)]
 macro_rules! operations {
     (
         $(#[$meta:meta])*

@@ -47,7 +47,7 @@ impl Fake {
     /// The fake with `options` (its address replaced by an ephemeral loopback port).
     pub async fn start_with(options: Options) -> Fake {
         let mut builder = understudy::Fake::builder().config(options.config);
-        if let understudy::pipeline::Mount::Root(vendor) = options.mount {
+        if let understudy::Mount::Root(vendor) = options.mount {
             builder = builder.vendor(vendor);
         }
         if !options.strict {

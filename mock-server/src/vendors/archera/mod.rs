@@ -14,9 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use errors::{ArcheraError, ArcheraKind};
-pub use render::{AWS_FEATURES, AZURE_FEATURES};
-pub use rules::web_link;
+pub use errors::ArcheraError;
 pub use state::ArcheraState;
 
 use super::{
@@ -470,6 +468,7 @@ impl VendorSemantics for Archera {
 mod tests {
     use super::*;
     use crate::config::Config;
+    use rules::web_link;
     use serde_json::json;
 
     const PARTNER: &str = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b";

@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-pub use errors::{CloudCockpitError, CloudCockpitKind};
-pub use state::{CloudCockpitState, Customer, Reseller, Tenant};
+pub use errors::CloudCockpitError;
+pub use state::{CloudCockpitState, Tenant};
 
 use super::{
     Ambient, Caller, Context, CredentialScheme, StateStore, Store, VendorSemantics, bearer,

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 
-pub use errors::{ConfluentCode, ConfluentError};
-pub use state::{ConfluentState, Entitlement, LinkingToken, Organization, User};
+pub use errors::ConfluentError;
+pub use state::{ConfluentState, Entitlement, LinkingToken, Organization};
 
 use super::{
     Ambient, Caller, Context, CredentialScheme, Operations, StateStore, Store, VendorSemantics,

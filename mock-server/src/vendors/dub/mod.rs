@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub use errors::{DubCode, DubError, zod_message};
-pub use seed::{SeedError, SeedEvent, SeedLink, SeedPartner};
+pub use errors::DubError;
+pub use seed::SeedPartner;
 pub use state::DubState;
 
 use super::{

@@ -13,10 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub use errors::{EnhanceCode, EnhanceError};
+pub use errors::EnhanceError;
 pub use state::{
-    EnhanceState, Org, Owner, Plan, PlanResource, SeedSubscription, Server, Subscription,
-    UsedResource,
+    EnhanceState, Org, Plan, SeedSubscription, Server,
 };
 
 use super::{Ambient, Context, CredentialScheme, StateStore, Store, VendorSemantics, bearer};

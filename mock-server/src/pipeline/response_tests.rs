@@ -2,16 +2,16 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, StatusCode};
-use serde_json::{Value, json};
-use understudy::VendorId;
-use understudy::pipeline::{
+use crate::VendorId;
+use crate::pipeline::{
     ConformingBodies, Mount, Rejection, Reply, VIOLATION_HEADER, ValidatedRequest, check,
     check_remembering, router,
 };
-use understudy::server::{Options, app, app_decorated};
-use understudy::spec::{Operation, Place};
-use understudy::vendors::{Authenticated, Context, CredentialScheme, StateStore, Vendor};
+use crate::server::{Options, app, app_decorated};
+use crate::spec::{Operation, Place};
+use crate::vendors::{Authenticated, Context, CredentialScheme, StateStore, Vendor};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
 
 /// The spec's example body for the operation's success status.
 fn success_example(op: &Operation) -> serde_json::Value {
@@ -127,7 +127,7 @@ impl Vendor for BrokenDub {
     fn id(&self) -> VendorId {
         VendorId::Dub
     }
-    fn fork(&self, world: understudy::vendors::Ambient) -> Arc<dyn Vendor> {
+    fn fork(&self, world: crate::vendors::Ambient) -> Arc<dyn Vendor> {
         Arc::new(BrokenDub(self.0.fork(world)))
     }
     fn operations(&self) -> &'static [&'static str] {
