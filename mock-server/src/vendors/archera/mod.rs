@@ -194,8 +194,7 @@ impl Archera {
     fn change_org(&self, org_id: &str, change: impl FnOnce(&mut Org)) -> Result<(), ArcheraError> {
         let mut state = self.state.lock();
         let org = state
-            .orgs
-            .get_mut(&org_id.to_ascii_lowercase())
+            .org_mut(&org_id.to_ascii_lowercase())
             .ok_or_else(|| ArcheraError::not_found(format!("Organization {org_id} not found.")))?;
         change(org);
         Ok(())
@@ -289,9 +288,9 @@ fn seed(config: &ArcheraConfig, world: &Ambient) -> ArcheraState {
                 let plan = seeded_plan(plan, &c.id, world);
                 state.plans.insert(plan.id.clone(), plan);
             }
-            state.orgs.insert(c.id.clone(), c);
+            state.insert_org(c);
         }
-        state.orgs.insert(org.id.clone(), org);
+        state.insert_org(org);
     }
     state
 }
@@ -496,6 +495,54 @@ mod tests {
     }
 
     #[test]
+    fn an_imported_state_keeps_each_partners_children_indexed() {
+        let archera = archera();
+        let rules = rules(&archera);
+        let created = rules
+            .register_child(&mut archera.state.lock(), PARTNER, &json!({"company": "Fabrikam"}))
+            .unwrap();
+        let listed = |archera: &Archera| rules.list_children(&archera.state.lock(), PARTNER).unwrap();
+        let before = listed(&archera);
+        let named = |listing: &Value| -> Vec<String> {
+            listing
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["org_name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert!(
+            before
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["org_id"] == created["org_id"]),
+            "{before}"
+        );
+        let exported = archera.state.export();
+        archera.state.reset();
+        archera.state.import(exported).unwrap();
+        // The index is rebuilt from the import: the same listing, and the name is still taken.
+        assert_eq!(listed(&archera), before);
+        let again = rules.register_child(
+            &mut archera.state.lock(),
+            PARTNER,
+            &json!({"company": "  FABRIKAM "}),
+        );
+        assert!(again.is_err(), "{again:?}");
+        let other = rules.register_child(
+            &mut archera.state.lock(),
+            PARTNER,
+            &json!({"company": "Fabrikam Two"}),
+        );
+        assert!(other.is_ok(), "{other:?}");
+        let mut after = named(&listed(&archera));
+        let at = after.iter().position(|n| n == "Fabrikam Two").expect("listed");
+        after.remove(at);
+        assert_eq!(after, named(&before), "the others keep their order");
+    }
+
+    #[test]
     fn mark_stack_deployed_turns_a_missing_verification_available() {
         let archera = archera();
         let rules = rules(&archera);
@@ -518,7 +565,7 @@ mod tests {
         // Reset forgets what the admin side did.
         archera.state.reset();
         assert!(
-            !archera.state.lock().orgs[CONTOSO]
+            !archera.state.lock().org(CONTOSO).unwrap()
                 .deployed_aws_accounts
                 .contains("210987654321")
         );
@@ -530,7 +577,7 @@ mod tests {
         let rules = rules(&archera);
         let before = rules.verify_azure(&archera.state.lock(), CONTOSO).unwrap();
         assert_eq!(statuses(&before), ["missing"; 3]);
-        let subscription = archera.state.lock().orgs[CONTOSO]
+        let subscription = archera.state.lock().org(CONTOSO).unwrap()
             .azure
             .clone()
             .unwrap()

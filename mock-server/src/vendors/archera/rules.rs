@@ -44,8 +44,7 @@ impl Rules<'_> {
         scope: Scope,
     ) -> Result<&'s Org, ArcheraError> {
         let org = state
-            .orgs
-            .get(org_id)
+            .org(org_id)
             .ok_or_else(|| ArcheraError::not_found(format!("Organization {org_id} not found.")))?;
         let own = org.id == self.partner_id || org.parent.as_deref() == Some(self.partner_id);
         if !own && !self.world.mutant(ArcheraMutant::ForeignOrgAllowed) {
@@ -66,8 +65,7 @@ impl Rules<'_> {
 
     fn org_mut<'s>(state: &'s mut ArcheraState, org_id: &str) -> &'s mut Org {
         state
-            .orgs
-            .get_mut(org_id)
+            .org_mut(org_id)
             .expect("access() checked the organisation exists")
     }
 
@@ -90,7 +88,7 @@ impl Rules<'_> {
             existing_cur: None,
         };
         let id = record.onboarding_id.clone();
-        Self::org_mut(state, org_id).aws = Some(record);
+        state.set_aws(org_id, record);
         Ok(json!({"onboarding_id": id}))
     }
 
@@ -205,12 +203,15 @@ impl Rules<'_> {
             None => (self.ids().uuid(), self.now.clone()),
         };
         let url = render::azure_consent_url(&tenant_id, &subscription_id, &onboarding_id);
-        Self::org_mut(state, org_id).azure = Some(AzureOnboarding {
-            onboarding_id,
-            created_at,
-            tenant_id,
-            subscription_id,
-        });
+        state.set_azure(
+            org_id,
+            AzureOnboarding {
+                onboarding_id,
+                created_at,
+                tenant_id,
+                subscription_id,
+            },
+        );
         Ok(json!({"url": url}))
     }
 
@@ -242,11 +243,7 @@ impl Rules<'_> {
             .unwrap_or_default()
             .trim()
             .to_string();
-        if state
-            .children(&partner.id)
-            .iter()
-            .any(|c| c.name.trim().eq_ignore_ascii_case(&company))
-        {
+        if state.has_child_named(&partner.id, &company) {
             return Err(ArcheraError::conflict(format!(
                 "An organization named {company:?} already exists under this partner."
             )));
@@ -273,7 +270,7 @@ impl Rules<'_> {
             deployed_aws_accounts: Default::default(),
             consented_azure_subscriptions: Default::default(),
         };
-        state.orgs.insert(id.clone(), child);
+        state.insert_org(child);
         Ok(json!({"org_id": id}))
     }
 

@@ -172,36 +172,150 @@ impl Plan {
     }
 }
 
-/// Everything Archera stores.
+/// Everything Archera stores. Organisations are added through [`ArcheraState::insert_org`],
+/// which keeps each partner's children indexed: a create and a listing then cost what one
+/// partner's children need, not a walk over every organisation.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredArchera")]
 pub struct ArcheraState {
     /// Organisations by id.
-    pub orgs: BTreeMap<String, Org>,
+    orgs: BTreeMap<String, Org>,
     /// Purchase plans by id.
     pub plans: BTreeMap<String, Plan>,
+    /// Each partner's children: derived from `orgs` (name, parent and creation time never
+    /// change once stored), never exported.
+    #[serde(skip)]
+    children: BTreeMap<String, Children>,
+    /// How many onboarding records (AWS, Azure) the organisations hold: derived, so the
+    /// resource count need not walk every organisation after each change.
+    #[serde(skip)]
+    records: usize,
+}
+
+/// One partner's children, as its listing orders them and its uniqueness rule compares them.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Children {
+    /// `(created_at, id)`, oldest first: the listing's order.
+    order: BTreeSet<(String, String)>,
+    /// How many children carry each name, trimmed and in ASCII lower case (an imported state
+    /// may hold two of one name).
+    names: BTreeMap<String, usize>,
+}
+
+/// How many onboarding records an organisation holds.
+fn records_of(org: &Org) -> usize {
+    usize::from(org.aws.is_some()) + usize::from(org.azure.is_some())
+}
+
+/// The name as the uniqueness rule compares it: trimmed, ASCII letters in lower case.
+fn name_key(name: &str) -> String {
+    name.trim().to_ascii_lowercase()
+}
+
+/// What an export holds, and an import reads: the state without its index.
+#[derive(Deserialize)]
+struct StoredArchera {
+    orgs: BTreeMap<String, Org>,
+    plans: BTreeMap<String, Plan>,
+}
+
+impl From<StoredArchera> for ArcheraState {
+    fn from(stored: StoredArchera) -> Self {
+        let mut state = ArcheraState {
+            plans: stored.plans,
+            ..ArcheraState::default()
+        };
+        for org in stored.orgs.into_values() {
+            state.insert_org(org);
+        }
+        state
+    }
 }
 
 impl crate::vendors::Resources for ArcheraState {
     fn count(&self) -> usize {
-        let records: usize = self
-            .orgs
-            .values()
-            .map(|o| usize::from(o.aws.is_some()) + usize::from(o.azure.is_some()))
-            .sum();
-        self.orgs.len() + self.plans.len() + records
+        self.orgs.len() + self.plans.len() + self.records
     }
 }
 
 impl ArcheraState {
+    /// Stores (or replaces) an organisation, indexing it under its partner.
+    pub fn insert_org(&mut self, org: Org) {
+        if let Some(old) = self.orgs.remove(&org.id) {
+            self.unindex(&old);
+        }
+        self.records += records_of(&org);
+        if let Some(partner) = &org.parent {
+            let children = self.children.entry(partner.clone()).or_default();
+            children
+                .order
+                .insert((org.created_at.clone(), org.id.clone()));
+            *children.names.entry(name_key(&org.name)).or_insert(0) += 1;
+        }
+        self.orgs.insert(org.id.clone(), org);
+    }
+
+    /// Stores `org_id`'s AWS onboarding record (the org exists: the caller found it).
+    pub fn set_aws(&mut self, org_id: &str, record: AwsOnboarding) {
+        if let Some(org) = self.orgs.get_mut(org_id) {
+            self.records += usize::from(org.aws.is_none());
+            org.aws = Some(record);
+        }
+    }
+
+    /// Stores `org_id`'s Azure onboarding record (the org exists: the caller found it).
+    pub fn set_azure(&mut self, org_id: &str, record: AzureOnboarding) {
+        if let Some(org) = self.orgs.get_mut(org_id) {
+            self.records += usize::from(org.azure.is_none());
+            org.azure = Some(record);
+        }
+    }
+
+    fn unindex(&mut self, org: &Org) {
+        self.records -= records_of(org);
+        let Some(children) = org.parent.as_ref().and_then(|p| self.children.get_mut(p)) else {
+            return;
+        };
+        children
+            .order
+            .remove(&(org.created_at.clone(), org.id.clone()));
+        let key = name_key(&org.name);
+        if let Some(n) = children.names.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                children.names.remove(&key);
+            }
+        }
+    }
+
+    /// The organisation with this (lower-case) id.
+    pub fn org(&self, id: &str) -> Option<&Org> {
+        self.orgs.get(id)
+    }
+
+    /// The organisation with this (lower-case) id, to change what the index does not hold:
+    /// its links, users and accounts; never its name, parent, creation time or onboarding
+    /// records ([`ArcheraState::set_aws`], [`ArcheraState::set_azure`]).
+    pub fn org_mut(&mut self, id: &str) -> Option<&mut Org> {
+        self.orgs.get_mut(id)
+    }
+
     /// The children of `partner_id`, oldest first.
     pub fn children(&self, partner_id: &str) -> Vec<&Org> {
-        let mut children: Vec<&Org> = self
-            .orgs
-            .values()
-            .filter(|o| o.parent.as_deref() == Some(partner_id))
-            .collect();
-        children.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
-        children
+        self.children
+            .get(partner_id)
+            .into_iter()
+            .flat_map(|c| c.order.iter())
+            .filter_map(|(_, id)| self.orgs.get(id))
+            .collect()
+    }
+
+    /// Whether one of `partner_id`'s children is named `name` (trimmed, ASCII letters in
+    /// any case).
+    pub fn has_child_named(&self, partner_id: &str, name: &str) -> bool {
+        self.children
+            .get(partner_id)
+            .is_some_and(|c| c.names.contains_key(&name_key(name)))
     }
 
     /// The plans of `org_id`.

@@ -216,6 +216,29 @@ mod tests {
     use crate::config::Config;
 
     #[test]
+    fn an_imported_state_finds_entitlements_by_marketplace_id() {
+        let config = Config::default().confluent;
+        let state = ConfluentState::seeded(
+            &config.organizations,
+            &config.entitlements,
+            &config.linking_tokens,
+        );
+        let imported: ConfluentState =
+            serde_json::from_value(serde_json::to_value(&state).unwrap()).unwrap();
+        assert_eq!(imported, state);
+        assert!(!imported.entitlements().is_empty());
+        for entitlement in imported.entitlements().values() {
+            assert_eq!(
+                imported
+                    .entitlement_by_external_id(&entitlement.external_id)
+                    .map(|e| &e.id),
+                Some(&entitlement.id)
+            );
+        }
+        assert!(imported.entitlement_by_external_id("no-such-id").is_none());
+    }
+
+    #[test]
     fn the_default_world_is_consistent() {
         let config = Config::default().confluent;
         let state = ConfluentState::seeded(
@@ -227,12 +250,12 @@ mod tests {
         assert!(state.organizations.values().any(Organization::complete));
         assert!(
             state
-                .entitlements
+                .entitlements()
                 .values()
                 .any(|e| e.organization_id.is_none())
         );
         assert!(state.linking_tokens.values().any(|t| !t.used));
-        for e in state.entitlements.values() {
+        for e in state.entitlements().values() {
             if let Some(org) = &e.organization_id {
                 assert!(state.organizations.contains_key(org), "{e:?}");
             }
@@ -241,13 +264,13 @@ mod tests {
             assert!(state.organizations.contains_key(&t.organization_id));
         }
         let external: std::collections::BTreeSet<_> = state
-            .entitlements
+            .entitlements()
             .values()
             .map(|e| &e.external_id)
             .collect();
         assert_eq!(
             external.len(),
-            state.entitlements.len(),
+            state.entitlements().len(),
             "unique external ids"
         );
     }

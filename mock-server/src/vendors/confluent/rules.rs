@@ -42,11 +42,11 @@ impl EntitlementPlan {
             EntitlementPlan::New(mut entitlement) => {
                 entitlement.organization_id = Some(organization_id.to_string());
                 let id = entitlement.id.clone();
-                state.entitlements.insert(id.clone(), entitlement);
+                state.insert_entitlement(entitlement);
                 id
             }
             EntitlementPlan::Existing(id) => {
-                if let Some(entitlement) = state.entitlements.get_mut(&id) {
+                if let Some(entitlement) = state.entitlement_mut(&id) {
                     entitlement.organization_id = Some(organization_id.to_string());
                 }
                 id
@@ -194,7 +194,7 @@ fn reference_plan(
         )
     };
     let id = entitlement_id_of(related).ok_or_else(unknown)?;
-    let stored = state.entitlements.get(&id).ok_or_else(unknown)?;
+    let stored = state.entitlements().get(&id).ok_or_else(unknown)?;
     if let Some(organization) = &stored.organization_id {
         return Err(ConfluentError::conflict(
             ConfluentCode::ResourceAlreadyExists,

@@ -96,15 +96,44 @@ pub struct LinkingToken {
     pub used: bool,
 }
 
-/// Everything Confluent stores.
+/// Everything Confluent stores. Entitlements are added through
+/// [`ConfluentState::insert_entitlement`], which keeps them indexed by marketplace id: a signup
+/// then finds a reused entitlement without a walk over every one stored.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredConfluent")]
 pub struct ConfluentState {
     /// Organizations by id.
     pub organizations: BTreeMap<String, Organization>,
     /// Entitlements by id.
-    pub entitlements: BTreeMap<String, Entitlement>,
+    entitlements: BTreeMap<String, Entitlement>,
     /// Linking tokens by token text.
     pub linking_tokens: BTreeMap<String, LinkingToken>,
+    /// The first entitlement id (in id order) of each marketplace id: derived from
+    /// `entitlements` (a marketplace id never changes once stored), never exported.
+    #[serde(skip)]
+    by_external_id: BTreeMap<String, String>,
+}
+
+/// What an export holds, and an import reads: the state without its index.
+#[derive(Deserialize)]
+struct StoredConfluent {
+    organizations: BTreeMap<String, Organization>,
+    entitlements: BTreeMap<String, Entitlement>,
+    linking_tokens: BTreeMap<String, LinkingToken>,
+}
+
+impl From<StoredConfluent> for ConfluentState {
+    fn from(stored: StoredConfluent) -> Self {
+        let mut state = ConfluentState {
+            organizations: stored.organizations,
+            linking_tokens: stored.linking_tokens,
+            ..ConfluentState::default()
+        };
+        for entitlement in stored.entitlements.into_values() {
+            state.insert_entitlement(entitlement);
+        }
+        state
+    }
 }
 
 impl crate::vendors::Resources for ConfluentState {
@@ -120,7 +149,7 @@ impl ConfluentState {
         entitlements: &[Entitlement],
         tokens: &[LinkingToken],
     ) -> Self {
-        ConfluentState {
+        StoredConfluent {
             organizations: organizations
                 .iter()
                 .map(|o| (o.id.clone(), o.clone()))
@@ -134,13 +163,37 @@ impl ConfluentState {
                 .map(|t| (t.token.clone(), t.clone()))
                 .collect(),
         }
+        .into()
     }
 
-    /// The entitlement with this marketplace id.
+    /// The entitlement with this marketplace id (the first in id order, should an import hold
+    /// two).
     pub fn entitlement_by_external_id(&self, external_id: &str) -> Option<&Entitlement> {
-        self.entitlements
-            .values()
-            .find(|e| e.external_id == external_id)
+        self.entitlements.get(self.by_external_id.get(external_id)?)
+    }
+
+    /// Stores a new entitlement.
+    pub fn insert_entitlement(&mut self, entitlement: Entitlement) {
+        self.by_external_id
+            .entry(entitlement.external_id.clone())
+            .and_modify(|first| {
+                if entitlement.id < *first {
+                    first.clone_from(&entitlement.id);
+                }
+            })
+            .or_insert_with(|| entitlement.id.clone());
+        self.entitlements.insert(entitlement.id.clone(), entitlement);
+    }
+
+    /// Every entitlement, by id.
+    pub fn entitlements(&self) -> &BTreeMap<String, Entitlement> {
+        &self.entitlements
+    }
+
+    /// The entitlement with this id, to change what the index does not hold (its
+    /// organization, never its marketplace id).
+    pub fn entitlement_mut(&mut self, id: &str) -> Option<&mut Entitlement> {
+        self.entitlements.get_mut(id)
     }
 }
 

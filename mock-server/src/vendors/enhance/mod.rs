@@ -304,16 +304,43 @@ mod tests {
     }
 
     #[test]
+    fn an_imported_state_is_indexed_as_the_one_exported() {
+        let (_, mut state) = seeded();
+        let mo = state.mo().unwrap().id.clone();
+        state.push_org(Org {
+            id: "00000000-0000-4000-8000-0000000000ff".into(),
+            parent_id: Some(mo.clone()),
+            name: "Indexed".into(),
+            status: "active".into(),
+            locale: "en".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            websites_count: 0,
+            owner: None,
+        });
+        assert!(state.has_live_customer_named(&mo, "Indexed"));
+        let imported: EnhanceState =
+            serde_json::from_value(serde_json::to_value(&state).unwrap()).unwrap();
+        // PartialEq compares the index too: the import rebuilt the same one.
+        assert_eq!(imported, state);
+        assert!(imported.has_live_customer_named(&mo, "Indexed"));
+        assert!(!imported.has_live_customer_named(&mo, "indexed"));
+        assert_eq!(
+            imported.org("00000000-0000-4000-8000-0000000000ff").map(|o| o.name.as_str()),
+            Some("Indexed")
+        );
+    }
+
+    #[test]
     fn the_default_world_is_one_consistent_tree() {
         let (config, state) = seeded();
         let roots: Vec<_> = state
-            .orgs
+            .orgs()
             .iter()
             .filter(|o| o.parent_id.is_none())
             .collect();
         assert_eq!(roots.len(), 1, "exactly one MO");
         assert_eq!(roots[0].id, "00000000-0000-4000-8000-000000000001");
-        for org in &state.orgs {
+        for org in state.orgs() {
             assert_eq!(state.lineage(&org.id).last(), Some(&roots[0].id.as_str()));
         }
         for plan in &state.plans {

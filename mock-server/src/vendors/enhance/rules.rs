@@ -109,7 +109,7 @@ impl Rules<'_> {
         };
         // The whole order is computed once per state and query shape; paging through it then
         // costs only the page.
-        let lengths = (state.orgs.len(), state.subscriptions.len());
+        let lengths = (state.orgs().len(), state.subscriptions.len());
         let order = state
             .listings
             .order(&key, lengths, || customer_order(state, &key));
@@ -119,7 +119,7 @@ impl Rules<'_> {
             .iter()
             .skip(offset)
             .take(limit)
-            .map(|&i| org_json(state, &state.orgs[i]))
+            .map(|&i| org_json(state, &state.orgs()[i]))
             .collect();
         Ok(self.page_json(items, order.len()))
     }
@@ -193,16 +193,14 @@ impl Rules<'_> {
             ));
         }
         let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
-        let taken = state.orgs.iter().any(|o| {
-            o.parent_id.as_deref() == Some(org_id) && o.status != DELETED && o.name == name
-        });
+        let taken = state.has_live_customer_named(org_id, name);
         if taken && !self.world.mutant(EnhanceMutant::DuplicateNameAllowed) {
             return Err(EnhanceError::already_exists("org"));
         }
 
         // Every check passed: the new customer is an empty, active organisation.
         let id = self.world.ids.uuid();
-        state.orgs.push(Org {
+        state.push_org(Org {
             id: id.clone(),
             parent_id: Some(org_id.to_string()),
             name: name.to_string(),
@@ -497,7 +495,7 @@ fn customer_order(state: &EnhanceState, key: &ListingKey) -> Vec<usize> {
     // Sort keys are borrowed and computed once per match, so no comparison allocates or
     // parses; the creation index breaks ties, which makes the order total.
     let keyed: Vec<(SortKey, usize)> = state
-        .orgs
+        .orgs()
         .iter()
         .enumerate()
         .filter(|(_, o)| below(o))

@@ -5,7 +5,7 @@
 //! The same types describe the seed in the configuration and the live state, so a configured
 //! world and an exported one read alike.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -180,11 +180,17 @@ pub struct SeedSubscription {
     pub usage: BTreeMap<String, u64>,
 }
 
-/// Everything Enhance stores.
+/// Everything Enhance stores. Organisations are only ever appended ([`EnhanceState::push_org`]),
+/// which keeps them indexed by id and by live customer name: a lookup or a create then costs
+/// the same however many organisations are stored.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredEnhance")]
 pub struct EnhanceState {
     /// Organisations in creation order (the default listing order).
-    pub orgs: Vec<Org>,
+    orgs: Vec<Org>,
+    /// Derived from `orgs`, never exported.
+    #[serde(skip)]
+    index: OrgIndex,
     /// Plans.
     pub plans: Vec<Plan>,
     /// Servers.
@@ -194,6 +200,39 @@ pub struct EnhanceState {
     /// Customer-listing orders already computed on this value (never exported).
     #[serde(skip)]
     pub listings: ListingCache,
+}
+
+/// Where each organisation is, and which live customer names each parent holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct OrgIndex {
+    /// Position in `orgs` by id (the first, should an import repeat one).
+    by_id: HashMap<String, usize>,
+    /// `(parent id, name)` of every organisation not deleted.
+    live_names: HashSet<(String, String)>,
+}
+
+impl OrgIndex {
+    fn add(&mut self, org: &Org, at: usize) {
+        self.by_id.entry(org.id.clone()).or_insert(at);
+        if let (Some(parent), false) = (&org.parent_id, org.status == DELETED) {
+            self.live_names.insert((parent.clone(), org.name.clone()));
+        }
+    }
+}
+
+/// What an export holds, and an import reads: the state without its index and cache.
+#[derive(Deserialize)]
+struct StoredEnhance {
+    orgs: Vec<Org>,
+    plans: Vec<Plan>,
+    servers: Vec<Server>,
+    subscriptions: Vec<Subscription>,
+}
+
+impl From<StoredEnhance> for EnhanceState {
+    fn from(stored: StoredEnhance) -> Self {
+        EnhanceState::from_parts(stored.orgs, stored.plans, stored.servers, stored.subscriptions)
+    }
 }
 
 impl crate::vendors::Resources for EnhanceState {
@@ -231,8 +270,22 @@ impl EnhanceState {
                 })
             })
             .collect();
+        EnhanceState::from_parts(orgs, plans, servers, subscriptions)
+    }
+
+    fn from_parts(
+        orgs: Vec<Org>,
+        plans: Vec<Plan>,
+        servers: Vec<Server>,
+        subscriptions: Vec<Subscription>,
+    ) -> Self {
+        let mut index = OrgIndex::default();
+        for (at, org) in orgs.iter().enumerate() {
+            index.add(org, at);
+        }
         EnhanceState {
             orgs,
+            index,
             plans,
             servers,
             subscriptions,
@@ -240,9 +293,27 @@ impl EnhanceState {
         }
     }
 
+    /// Every organisation, in creation order.
+    pub fn orgs(&self) -> &[Org] {
+        &self.orgs
+    }
+
+    /// Appends an organisation.
+    pub fn push_org(&mut self, org: Org) {
+        self.index.add(&org, self.orgs.len());
+        self.orgs.push(org);
+    }
+
+    /// Whether `parent_id` has a customer named `name` that is not deleted.
+    pub fn has_live_customer_named(&self, parent_id: &str, name: &str) -> bool {
+        self.index
+            .live_names
+            .contains(&(parent_id.to_string(), name.to_string()))
+    }
+
     /// The organisation with this id.
     pub fn org(&self, id: &str) -> Option<&Org> {
-        self.orgs.iter().find(|o| o.id == id)
+        self.index.by_id.get(id).and_then(|&at| self.orgs.get(at))
     }
 
     /// The master organisation: the one without a parent.
