@@ -401,6 +401,8 @@ impl Specs {
             None => SpecSet::embedded()?,
         };
         for spec in set.iter() {
+            // The embedded specs' schemas compile on first use; this command compiles them all.
+            spec.compile_all()?;
             for op in &spec.operations {
                 println!(
                     "{:<13} {:<6} {:<60} {}",

@@ -4,7 +4,9 @@
 //! body again and again (a read of unchanged state, a listing page, a seeded error). Once a
 //! body has passed for an operation and status, the same body (compared in full, not by hash
 //! alone) is not checked again. Only passing bodies are remembered, so every violation is still
-//! reported every time it happens.
+//! reported every time it happens. A body is kept only when it passes a second time: the first
+//! pass records its hash alone, so a body never sent again (a create's answer, with its new
+//! id) costs a hash, not a copy.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -30,7 +32,8 @@ pub struct BodyKey {
 struct Remembered {
     operation: usize,
     status: u16,
-    body: Value,
+    /// `None` after the first pass: only the hash is known.
+    body: Option<Value>,
 }
 
 /// Response bodies known to conform, at most `capacity` of them.
@@ -69,7 +72,9 @@ impl ConformingBodies {
     pub fn knows(&self, key: &BodyKey, body: &Value) -> bool {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.get(&key.hash).is_some_and(|known| {
-            known.operation == key.operation && known.status == key.status && known.body == *body
+            known.operation == key.operation
+                && known.status == key.status
+                && known.body.as_ref() == Some(body)
         })
     }
 
@@ -77,7 +82,10 @@ impl ConformingBodies {
     /// tracking use, and the next request refills it with what is actually being sent.
     pub fn remember(&self, key: BodyKey, body: &Value) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= self.capacity {
+        let seen_before = entries
+            .get(&key.hash)
+            .is_some_and(|known| known.operation == key.operation && known.status == key.status);
+        if !seen_before && entries.len() >= self.capacity {
             entries.clear();
         }
         entries.insert(
@@ -85,12 +93,12 @@ impl ConformingBodies {
             Remembered {
                 operation: key.operation,
                 status: key.status,
-                body: body.clone(),
+                body: seen_before.then(|| body.clone()),
             },
         );
     }
 
-    /// How many bodies are remembered.
+    /// How many bodies are remembered (or, after one pass, their hashes).
     pub fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
@@ -157,6 +165,9 @@ mod tests {
         let key = memo.key(op, 200, &body).unwrap();
         assert!(!memo.knows(&key, &body));
         memo.remember(key, &body);
+        // The first pass keeps the hash alone; the second keeps the body.
+        assert!(!memo.knows(&memo.key(op, 200, &body).unwrap(), &body));
+        memo.remember(memo.key(op, 200, &body).unwrap(), &body);
         assert!(memo.knows(&memo.key(op, 200, &body).unwrap(), &body));
         assert!(!memo.knows(&memo.key(op, 201, &body).unwrap(), &body));
         assert!(!memo.knows(&memo.key(other, 200, &body).unwrap(), &body));
@@ -170,7 +181,10 @@ mod tests {
         let op = operation(&specs);
         let memo = ConformingBodies::new(8);
         let body = json!("remembered");
-        memo.remember(memo.key(op, 200, &body).unwrap(), &body);
+        for _ in 0..2 {
+            memo.remember(memo.key(op, 200, &body).unwrap(), &body);
+        }
+        assert!(memo.knows(&memo.key(op, 200, &body).unwrap(), &body));
         // Forge a key with the remembered hash for a different body.
         let forged = BodyKey {
             hash: memo.key(op, 200, &body).unwrap().hash,

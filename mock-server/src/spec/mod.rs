@@ -21,6 +21,7 @@ pub use operation::{
     HeaderSpec, MediaSpec, Operation, ParamLocation, Parameter, RequestBodySpec, ResponseSpec,
     ScalarKind, StatusMatch,
 };
+use schema::Recipe;
 pub use schema::{Place, Schema, Violation};
 
 use crate::VendorId;
@@ -113,8 +114,12 @@ pub struct VendorSpec {
 }
 
 impl VendorSpec {
-    /// Parses and compiles one vendor's YAML document.
+    /// Parses and compiles one vendor's YAML document, every schema included.
     pub fn compile(vendor: VendorId, yaml: &str) -> Result<Self, SpecError> {
+        Self::load(vendor, yaml, Compile::Now)
+    }
+
+    fn load(vendor: VendorId, yaml: &str, compile: Compile) -> Result<Self, SpecError> {
         let document: Value =
             serde_norway::from_str(yaml).map_err(|source| SpecError::Yaml { vendor, source })?;
         let version = document
@@ -148,13 +153,35 @@ impl VendorSpec {
             });
         }
         integers::mark_int64(&mut normalised);
-        let operations = Compiler::new(vendor, &normalised)?.operations()?;
+        let operations = Compiler::new(vendor, &normalised, compile)?.operations()?;
         Ok(VendorSpec {
             vendor,
             openapi_version: version,
             document,
             operations,
         })
+    }
+
+    /// Compiles every schema not compiled yet; the first that does not compile is the error.
+    pub fn compile_all(&self) -> Result<(), SpecError> {
+        for op in &self.operations {
+            let params = op.parameters.iter().map(|p| (&p.schema, "parameter"));
+            let body = op.body.iter().map(|b| (&b.schema, "request body"));
+            let responses = op.responses.iter().flat_map(|r| {
+                r.headers
+                    .iter()
+                    .map(|h| (&h.schema, "response header"))
+                    .chain(r.body.iter().map(|b| (&b.schema, "response body")))
+            });
+            for (schema, what) in params.chain(body).chain(responses) {
+                schema.compiled().map_err(|message| SpecError::Schema {
+                    vendor: self.vendor,
+                    pointer: format!("{} {what}", op.operation_id),
+                    message: message.to_string(),
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// The operation with this `operationId`.
@@ -172,7 +199,9 @@ pub struct SpecSet {
 }
 
 impl SpecSet {
-    /// Compiles the specs embedded in the binary.
+    /// Loads the specs embedded in the binary. Their schemas compile on first use (the tests
+    /// compile every one, [`VendorSpec::compile_all`]); a spec from a directory compiles in
+    /// full at load.
     pub fn embedded() -> Result<Self, SpecError> {
         Self::embedded_only(VendorId::ALL)
     }
@@ -184,6 +213,7 @@ impl SpecSet {
             vendors
                 .into_iter()
                 .map(|v| (v, embedded_source(v).to_string())),
+            Compile::OnFirstUse,
         )
     }
 
@@ -206,15 +236,16 @@ impl SpecSet {
             })?;
             sources.push((vendor, text));
         }
-        Self::from_sources(sources)
+        Self::from_sources(sources, Compile::Now)
     }
 
     fn from_sources(
         sources: impl IntoIterator<Item = (VendorId, String)>,
+        compile: Compile,
     ) -> Result<Self, SpecError> {
         let mut specs = BTreeMap::new();
         for (vendor, text) in sources {
-            specs.insert(vendor, VendorSpec::compile(vendor, &text)?);
+            specs.insert(vendor, VendorSpec::load(vendor, &text, compile)?);
         }
         Ok(SpecSet { specs })
     }
@@ -261,20 +292,31 @@ const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
+/// When a spec's schemas are compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compile {
+    /// All of them, before the spec is returned: a schema that does not compile fails the load.
+    Now,
+    /// Each the first time it is used (the embedded specs, which the tests compile in full).
+    OnFirstUse,
+}
+
 /// Walks a normalised document and compiles its operations.
 struct Compiler<'d> {
     vendor: VendorId,
     doc: &'d Value,
     base: String,
-    registry: jsonschema::Registry<'d>,
+    registry: std::sync::Arc<jsonschema::Registry<'static>>,
+    compile: Compile,
 }
 
 impl<'d> Compiler<'d> {
-    fn new(vendor: VendorId, doc: &'d Value) -> Result<Self, SpecError> {
+    fn new(vendor: VendorId, doc: &'d Value, compile: Compile) -> Result<Self, SpecError> {
         let base = format!("https://understudy.invalid/specs/{}.json", vendor.name());
+        // The registry owns its copy of the document, so a schema can compile after start-up.
         let registry = jsonschema::Registry::new()
             .draft(jsonschema::Draft::Draft202012)
-            .add(&base, doc)
+            .add(&base, doc.clone())
             .and_then(|b| b.prepare())
             .map_err(|e| SpecError::Invalid {
                 vendor,
@@ -284,7 +326,8 @@ impl<'d> Compiler<'d> {
             vendor,
             doc,
             base,
-            registry,
+            registry: std::sync::Arc::new(registry),
+            compile,
         })
     }
 
@@ -322,19 +365,21 @@ impl<'d> Compiler<'d> {
             .pointer(pointer)
             .cloned()
             .unwrap_or(Value::Bool(true));
-        let wrapper = json!({ "$ref": format!("{}#{}", self.base, fragment(pointer)) });
-        let validator = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .should_validate_formats(true)
-            .with_keyword(integers::KEYWORD, integers::factory)
-            .with_registry(&self.registry)
-            .build(&wrapper)
-            .map_err(|e| SpecError::Schema {
-                vendor: self.vendor,
-                pointer: pointer.to_string(),
-                message: e.to_string(),
-            })?;
-        Ok(Schema::new(validator, source))
+        let recipe = Recipe {
+            registry: self.registry.clone(),
+            wrapper: json!({ "$ref": format!("{}#{}", self.base, fragment(pointer)) }),
+        };
+        match self.compile {
+            Compile::OnFirstUse => Ok(Schema::lazy(recipe, source)),
+            Compile::Now => {
+                let validator = recipe.compile().map_err(|message| SpecError::Schema {
+                    vendor: self.vendor,
+                    pointer: pointer.to_string(),
+                    message,
+                })?;
+                Ok(Schema::new(validator, source))
+            }
+        }
     }
 
     /// The scalar kind of the schema at `pointer`, looking through `$ref` and nullable wrappers.
@@ -630,4 +675,52 @@ pub(crate) fn fragment(pointer: &str) -> String {
 /// Escapes one JSON-pointer segment.
 fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_embedded_schema_compiles() {
+        let set = SpecSet::embedded().unwrap();
+        for spec in set.iter() {
+            spec.compile_all().unwrap();
+        }
+    }
+
+    #[test]
+    fn an_embedded_schema_compiles_on_first_use_and_a_spec_from_a_directory_at_load() {
+        let vendor = VendorId::Cloudcockpit;
+        let lazy = SpecSet::embedded_only([vendor]).unwrap();
+        let schema = &lazy.vendor(vendor).operations[0].parameters[0].schema;
+        assert!(!schema.is_compiled(), "not compiled at load");
+        assert!(schema.compiled().is_ok());
+        assert!(schema.is_compiled(), "compiled once used");
+        let eager = VendorSpec::compile(vendor, embedded_source(vendor)).unwrap();
+        let schema = &eager.operations[0].parameters[0].schema;
+        assert!(schema.is_compiled(), "compiled at load");
+    }
+
+    #[test]
+    fn a_schema_that_does_not_compile_fails_a_load_from_a_directory_and_is_a_violation_later() {
+        let vendor = VendorId::Cloudcockpit;
+        let broken = embedded_source(vendor).replacen("format: uuid", "pattern: \"([\"", 1);
+        assert_ne!(broken, embedded_source(vendor), "the edit applies");
+        let error = VendorSpec::compile(vendor, &broken).unwrap_err();
+        assert!(matches!(error, SpecError::Schema { .. }), "{error}");
+        let lazy = VendorSpec::load(vendor, &broken, Compile::OnFirstUse).unwrap();
+        let error = lazy.compile_all().unwrap_err();
+        assert!(matches!(error, SpecError::Schema { .. }), "{error}");
+        let broken_schema = lazy
+            .operations
+            .iter()
+            .flat_map(|op| op.parameters.iter().map(|p| &p.schema))
+            .find(|s| s.compiled().is_err())
+            .expect("one parameter's schema is the broken one");
+        let violations = broken_schema.violations(&serde_json::json!("x"), Place::Query, Some("p"));
+        assert_eq!(violations.len(), 1);
+        assert_eq!(violations[0].keyword, "schema");
+        assert!(!broken_schema.is_valid(&serde_json::json!("x")));
+    }
 }

@@ -1,6 +1,7 @@
 //! A compiled JSON schema taken from a spec, and the violations it reports.
 
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::error::ValidationErrorKind;
 use serde::Serialize;
@@ -93,11 +94,37 @@ impl fmt::Display for Violation {
     }
 }
 
-/// A schema compiled once at start-up; validation never allocates a new validator.
+/// A schema taken from a spec, compiled at most once: at start-up, or (for the embedded specs,
+/// which `cargo test` compiles in full) the first time a request needs it, so a fake starts
+/// without compiling validators its clients never reach. Validation never builds a validator.
 pub struct Schema {
-    validator: jsonschema::Validator,
+    validator: OnceLock<Result<jsonschema::Validator, String>>,
+    /// How to compile it, while it is not compiled yet.
+    recipe: Option<Recipe>,
     /// The schema as written in the normalised spec (refs unresolved), for generators and coercion.
     pub source: Value,
+}
+
+/// What compiling a schema needs: its document's registry and a reference into it.
+#[derive(Clone)]
+pub(crate) struct Recipe {
+    /// Every schema of one document, resolvable by `$ref`.
+    pub(crate) registry: Arc<jsonschema::Registry<'static>>,
+    /// `{"$ref": "<document>#<pointer>"}`.
+    pub(crate) wrapper: Value,
+}
+
+impl Recipe {
+    /// Compiles the schema: formats checked, int64 bounds as the spec's integers need.
+    pub(crate) fn compile(&self) -> Result<jsonschema::Validator, String> {
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .with_keyword(super::integers::KEYWORD, super::integers::factory)
+            .with_registry(&self.registry)
+            .build(&self.wrapper)
+            .map_err(|e| e.to_string())
+    }
 }
 
 impl fmt::Debug for Schema {
@@ -109,23 +136,66 @@ impl fmt::Debug for Schema {
 }
 
 impl Schema {
+    /// A schema compiled already.
     pub(crate) fn new(validator: jsonschema::Validator, source: Value) -> Self {
-        Schema { validator, source }
+        Schema {
+            validator: OnceLock::from(Ok(validator)),
+            recipe: None,
+            source,
+        }
     }
 
-    /// True when the value satisfies the schema.
+    /// A schema compiled the first time it is used.
+    pub(crate) fn lazy(recipe: Recipe, source: Value) -> Self {
+        Schema {
+            validator: OnceLock::new(),
+            recipe: Some(recipe),
+            source,
+        }
+    }
+
+    /// The validator, compiled now if it was not yet; `Err` says why it does not compile.
+    pub fn compiled(&self) -> Result<&jsonschema::Validator, &str> {
+        self.validator
+            .get_or_init(|| match &self.recipe {
+                Some(recipe) => recipe.compile(),
+                None => Err("no schema to compile".into()),
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Whether the validator has been compiled (or found not to compile).
+    pub(crate) fn is_compiled(&self) -> bool {
+        self.validator.get().is_some()
+    }
+
+    /// True when the value satisfies the schema (never, when the schema does not compile).
     pub fn is_valid(&self, value: &Value) -> bool {
-        self.validator.is_valid(value)
+        self.compiled().is_ok_and(|v| v.is_valid(value))
     }
 
     /// Every violation of the schema by `value`, attributed to `place`/`name`.
     pub fn violations(&self, value: &Value, place: Place, name: Option<&str>) -> Vec<Violation> {
         // Nearly every value is valid: the short-circuiting check costs a fraction of
         // collecting errors, which only a failure needs.
-        if self.validator.is_valid(value) {
+        let validator = match self.compiled() {
+            Ok(validator) => validator,
+            // Only an edited spec could get here (start-up compiles those in full, and the
+            // embedded ones are compiled in full by the tests): report it, never panic.
+            Err(message) => {
+                return vec![Violation::new(
+                    place,
+                    name,
+                    "schema",
+                    format!("the spec's schema does not compile: {message}"),
+                )];
+            }
+        };
+        if validator.is_valid(value) {
             return Vec::new();
         }
-        self.validator
+        validator
             .iter_errors(value)
             .map(|error| {
                 let mut pointer = error.instance_path().as_str().to_string();
