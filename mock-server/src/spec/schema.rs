@@ -166,6 +166,7 @@ impl Schema {
     }
 
     /// Whether the validator has been compiled (or found not to compile).
+    #[cfg(test)]
     pub(crate) fn is_compiled(&self) -> bool {
         self.validator.get().is_some()
     }
