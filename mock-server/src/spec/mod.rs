@@ -127,30 +127,16 @@ impl VendorSpec {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
+        // The embedded specs are checked against OpenAPI's types by the tests
+        // (`compile_all`); a spec from a directory is checked as it loads.
+        if compile == Compile::Now {
+            check_openapi(vendor, &version, &document)?;
+        }
         let mut normalised = document.clone();
         if version.starts_with("3.0.") {
-            serde_json::from_value::<openapiv3::OpenAPI>(document.clone()).map_err(|e| {
-                SpecError::OpenApi {
-                    vendor,
-                    version: version.clone(),
-                    message: e.to_string(),
-                }
-            })?;
             openapi30_to_2020_12(&mut normalised);
-        } else if version.starts_with("3.1.") {
-            serde_json::from_value::<oas3::Spec>(document.clone()).map_err(|e| {
-                SpecError::OpenApi {
-                    vendor,
-                    version: version.clone(),
-                    message: e.to_string(),
-                }
-            })?;
-        } else {
-            return Err(SpecError::OpenApi {
-                vendor,
-                version,
-                message: "only OpenAPI 3.0.x and 3.1.x are supported".into(),
-            });
+        } else if !version.starts_with("3.1.") {
+            return Err(unsupported(vendor, &version));
         }
         integers::mark_int64(&mut normalised);
         let operations = Compiler::new(vendor, &normalised, compile)?.operations()?;
@@ -162,8 +148,10 @@ impl VendorSpec {
         })
     }
 
-    /// Compiles every schema not compiled yet; the first that does not compile is the error.
+    /// Checks the document against OpenAPI's own types (openapiv3 for 3.0, oas3 for 3.1) and
+    /// compiles every schema not compiled yet: what a load from a directory does at once.
     pub fn compile_all(&self) -> Result<(), SpecError> {
+        check_openapi(self.vendor, &self.openapi_version, &self.document)?;
         for op in &self.operations {
             let params = op.parameters.iter().map(|p| (&p.schema, "parameter"));
             let body = op.body.iter().map(|b| (&b.schema, "request body"));
@@ -299,6 +287,35 @@ enum Compile {
     Now,
     /// Each the first time it is used (the embedded specs, which the tests compile in full).
     OnFirstUse,
+}
+
+/// Parses the document as the OpenAPI version it declares: a document the OpenAPI types reject
+/// is no spec, whatever the schemas say.
+fn check_openapi(vendor: VendorId, version: &str, document: &Value) -> Result<(), SpecError> {
+    let refused = |message: String| SpecError::OpenApi {
+        vendor,
+        version: version.to_string(),
+        message,
+    };
+    if version.starts_with("3.0.") {
+        serde_json::from_value::<openapiv3::OpenAPI>(document.clone())
+            .map(drop)
+            .map_err(|e| refused(e.to_string()))
+    } else if version.starts_with("3.1.") {
+        serde_json::from_value::<oas3::Spec>(document.clone())
+            .map(drop)
+            .map_err(|e| refused(e.to_string()))
+    } else {
+        Err(unsupported(vendor, version))
+    }
+}
+
+fn unsupported(vendor: VendorId, version: &str) -> SpecError {
+    SpecError::OpenApi {
+        vendor,
+        version: version.to_string(),
+        message: "only OpenAPI 3.0.x and 3.1.x are supported".into(),
+    }
 }
 
 /// Walks a normalised document and compiles its operations.
