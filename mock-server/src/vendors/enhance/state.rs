@@ -5,11 +5,12 @@
 //! The same types describe the seed in the configuration and the live state, so a configured
 //! world and an exported one read alike.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::listing_cache::ListingCache;
+use crate::vendors::index::{Index, hash_of};
 
 /// The status of a live organisation or subscription.
 pub const ACTIVE: &str = "active";
@@ -202,20 +203,23 @@ pub struct EnhanceState {
     pub listings: ListingCache,
 }
 
-/// Where each organisation is, and which live customer names each parent holds.
+/// Where each organisation is, and where each parent's live customers are by name: positions
+/// filed under a hash of the key (16 bytes an entry, no copy of the strings), each candidate
+/// checked against the organisation itself.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct OrgIndex {
-    /// Position in `orgs` by id (the first, should an import repeat one).
-    by_id: HashMap<String, usize>,
-    /// `(parent id, name)` of every organisation not deleted.
-    live_names: HashSet<(String, String)>,
+    /// Positions by the hash of the id.
+    by_id: Index,
+    /// Positions of organisations not deleted, by the hash of (parent id, name).
+    live_names: Index,
 }
 
 impl OrgIndex {
-    fn add(&mut self, org: &Org, at: usize) {
-        self.by_id.entry(org.id.clone()).or_insert(at);
+    fn add(&mut self, org: &Org, at: u32) {
+        self.by_id.insert(hash_of(&org.id.as_str()), at);
         if let (Some(parent), false) = (&org.parent_id, org.status == DELETED) {
-            self.live_names.insert((parent.clone(), org.name.clone()));
+            self.live_names
+                .insert(hash_of(&(parent.as_str(), org.name.as_str())), at);
         }
     }
 }
@@ -280,7 +284,7 @@ impl EnhanceState {
         subscriptions: Vec<Subscription>,
     ) -> Self {
         let mut index = OrgIndex::default();
-        for (at, org) in orgs.iter().enumerate() {
+        for (at, org) in (0..).zip(&orgs) {
             index.add(org, at);
         }
         EnhanceState {
@@ -300,7 +304,9 @@ impl EnhanceState {
 
     /// Appends an organisation.
     pub fn push_org(&mut self, org: Org) {
-        self.index.add(&org, self.orgs.len());
+        // Positions fit in u32: the resource cap keeps the organisations far below.
+        let at = u32::try_from(self.orgs.len()).unwrap_or(u32::MAX);
+        self.index.add(&org, at);
         self.orgs.push(org);
     }
 
@@ -308,12 +314,20 @@ impl EnhanceState {
     pub fn has_live_customer_named(&self, parent_id: &str, name: &str) -> bool {
         self.index
             .live_names
-            .contains(&(parent_id.to_string(), name.to_string()))
+            .candidates(hash_of(&(parent_id, name)))
+            .filter_map(|at| self.orgs.get(at as usize))
+            .any(|o| {
+                o.parent_id.as_deref() == Some(parent_id) && o.name == name && o.status != DELETED
+            })
     }
 
     /// The organisation with this id.
     pub fn org(&self, id: &str) -> Option<&Org> {
-        self.index.by_id.get(id).and_then(|&at| self.orgs.get(at))
+        self.index
+            .by_id
+            .candidates(hash_of(&id))
+            .filter_map(|at| self.orgs.get(at as usize))
+            .find(|o| o.id == id)
     }
 
     /// The master organisation: the one without a parent.
