@@ -200,6 +200,9 @@ fn a_url_target_is_reset_only_when_given_its_admin_url() {
 
 #[test]
 fn jobs_run_cases_side_by_side_each_in_its_own_world() {
+    // The mutant run fails on purpose: its failure file goes to a scratch directory, not into
+    // the tree.
+    let failures = std::env::temp_dir().join(format!("understudy-jobs-{}", std::process::id()));
     let run = |extra: &[&str]| {
         let output = contract_tests()
             .args([
@@ -212,6 +215,7 @@ fn jobs_run_cases_side_by_side_each_in_its_own_world() {
                 "fake",
             ])
             .args(["--cases", "40", "--seed", "3", "--jobs", "3"])
+            .args(["--failures", failures.to_str().unwrap()])
             .args(extra)
             .output()
             .unwrap();
@@ -231,4 +235,9 @@ fn jobs_run_cases_side_by_side_each_in_its_own_world() {
     let (code, stdout) = run(&["--mutant", "enhance.duplicate-name-allowed"]);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("FAILED at step"), "{stdout}");
+    assert!(
+        failures.join("enhance-3.json").exists(),
+        "persisted under the run's seed"
+    );
+    std::fs::remove_dir_all(&failures).unwrap();
 }
