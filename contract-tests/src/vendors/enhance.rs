@@ -110,6 +110,8 @@ pub enum EnhanceOp {
         sort_by: Option<u8>,
         /// `offset`.
         offset: Option<u8>,
+        /// `planId=1`: only customers holding an active subscription to the MO's plan 1.
+        on_plan: bool,
     },
     /// Create a customer.
     CreateCustomer {
@@ -352,9 +354,10 @@ impl Scenario for Enhance {
                 proptest::option::of(0u8..3),
                 proptest::option::of(0u8..6),
                 proptest::option::of(0u8..3),
+                proptest::bool::weighted(0.2),
             )
                 .prop_map(
-                    |(identity, org, recursive, descending, limit, sort_by, offset)| {
+                    |(identity, org, recursive, descending, limit, sort_by, offset, on_plan)| {
                         EnhanceOp::List {
                             identity,
                             org,
@@ -363,6 +366,7 @@ impl Scenario for Enhance {
                             limit,
                             sort_by,
                             offset,
+                            on_plan,
                         }
                     },
                 ),
@@ -429,6 +433,7 @@ impl Scenario for Enhance {
                 limit,
                 sort_by,
                 offset,
+                on_plan,
             } => {
                 let path = format!("/orgs/{}/customers", org_path(*org));
                 let mut r = authenticated(Request::new("getOrgCustomers", "GET", path), *identity);
@@ -446,6 +451,9 @@ impl Scenario for Enhance {
                 }
                 if let Some(offset) = offset {
                     r = r.query("offset", offset.to_string());
+                }
+                if *on_plan {
+                    r = r.query("planId", "1");
                 }
                 r
             }
@@ -656,7 +664,26 @@ impl Scenario for Enhance {
             org: Target::Mo,
             name,
         };
+        let first_level = |sort_by| List {
+            identity: Identity::Owner,
+            org: Target::Mo,
+            recursive: false,
+            descending: false,
+            limit: None,
+            sort_by,
+            offset: None,
+            on_plan: false,
+        };
         vec![
+            first_level(None),
+            create(1),
+            // The same listing once more: it shows the new customer.
+            first_level(None),
+            // Sorted by id, by status and by websitesCount, the new customer among the seeded.
+            first_level(Some(0)),
+            first_level(Some(2)),
+            first_level(Some(4)),
+            // Only the holders of plan 1 (the seeded Acme).
             List {
                 identity: Identity::Owner,
                 org: Target::Mo,
@@ -665,8 +692,8 @@ impl Scenario for Enhance {
                 limit: None,
                 sort_by: None,
                 offset: None,
+                on_plan: true,
             },
-            create(1),
             create(1),
             create(0),
             CreateCustomer {
@@ -682,6 +709,7 @@ impl Scenario for Enhance {
                 limit: Some(2),
                 sort_by: None,
                 offset: None,
+                on_plan: false,
             },
             Sell {
                 big: false,
@@ -716,6 +744,7 @@ impl Scenario for Enhance {
                 limit: None,
                 sort_by: None,
                 offset: None,
+                on_plan: false,
             },
             List {
                 identity: Identity::Owner,
@@ -725,6 +754,7 @@ impl Scenario for Enhance {
                 limit: None,
                 sort_by: None,
                 offset: None,
+                on_plan: false,
             },
             // A page from the middle, in both orders.
             List {
@@ -735,6 +765,7 @@ impl Scenario for Enhance {
                 limit: Some(2),
                 sort_by: None,
                 offset: Some(1),
+                on_plan: false,
             },
             List {
                 identity: Identity::Owner,
@@ -744,6 +775,7 @@ impl Scenario for Enhance {
                 limit: Some(2),
                 sort_by: Some(1),
                 offset: Some(1),
+                on_plan: false,
             },
             // A parameter out of its range: the 400's detail names it.
             List {
@@ -754,6 +786,7 @@ impl Scenario for Enhance {
                 limit: Some(0),
                 sort_by: None,
                 offset: None,
+                on_plan: false,
             },
         ]
     }
