@@ -93,6 +93,9 @@ pub struct ConfluentModel {
     signups: BTreeMap<usize, bool>,
     activated: Option<bool>,
     token_used: Option<bool>,
+    /// Steps of signups the model could not predict: whether they created an organization is
+    /// unknown, so neither is an activation naming one.
+    unknown_signups: std::collections::BTreeSet<usize>,
 }
 
 /// Confluent's scenarios.
@@ -221,6 +224,7 @@ impl Scenario for Confluent {
             signups: BTreeMap::new(),
             activated: known,
             token_used: known,
+            unknown_signups: Default::default(),
         }
     }
 
@@ -305,6 +309,12 @@ impl Scenario for Confluent {
                         "whether the seeded signup was activated before the case",
                     ),
                 },
+                Organization::Signup(k)
+                    if signup_step(steps, *k, index)
+                        .is_some_and(|step| model.unknown_signups.contains(&step)) =>
+                {
+                    Prediction::Unknown("whether the signup it names created an organization")
+                }
                 Organization::Signup(k) => {
                     let stored = signup_step(steps, *k, index)
                         .and_then(|step| model.signups.get_mut(&step).map(|c| (step, c)));
@@ -336,6 +346,8 @@ impl Scenario for Confluent {
                         model.maybe_taken.remove(external);
                         model.taken_external_ids.insert(*external);
                     }
+                    // What it answered (an id, dry run or not, or none) is unknown too.
+                    model.unknown_signups.insert(index);
                     return Prediction::Unknown(token_unknown);
                 }
                 if !dry_run {
@@ -354,9 +366,13 @@ impl Scenario for Confluent {
                 if *token != 0 || model.token_used == Some(true) {
                     return Prediction::Known(400);
                 }
-                // An unknown reference is refused whether or not the token was used before.
+                // An unknown reference is refused with 400 whether or not the token was used
+                // before, but for the one reason or the other.
                 if *external == UNKNOWN_REFERENCE {
-                    return Prediction::Known(400);
+                    return match model.token_used {
+                        None => Prediction::StatusOnly(400, token_unknown),
+                        _ => Prediction::Known(400),
+                    };
                 }
                 let taken = model.taken_external_ids.contains(external);
                 let unknown = model.token_used.is_none() || model.maybe_taken.contains(external);
