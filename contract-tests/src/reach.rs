@@ -150,6 +150,29 @@ pub fn forced(cells: &Cells, operation: &str) -> Vec<u16> {
         .collect()
 }
 
+/// The statuses a run forces on `operation` (`Prefer: code=…`): its forced cells, and every
+/// other documented error status (400 and up) the rules answer naturally but 429. The forced
+/// cells are reached no other way; a natural one is forced too, because a vendor renders an
+/// injected status with code of its own (Confluent's injected 409 names a resource in
+/// `Location`, CloudCockpit's injected 401 is the bare challenge) that no natural step reaches.
+/// A natural 429 is left to the rate limiter: its headers describe the limiter's state, which an
+/// injected one does not have.
+pub fn injectable(cells: &Cells, operation: &str) -> Vec<u16> {
+    cells
+        .iter()
+        .filter(|((op, status), reach)| {
+            op == operation
+                && *status >= 400
+                && match reach {
+                    Reach::Forced(_) => true,
+                    Reach::Natural => *status != 429,
+                    Reach::Unreachable(_) => false,
+                }
+        })
+        .map(|((_, status), _)| *status)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +217,8 @@ paths:
         );
         assert_eq!(cells.len(), 5, "default is no exact status");
         assert_eq!(forced(&cells, "getA"), vec![500]);
+        assert_eq!(injectable(&cells, "getA"), vec![500], "410 is unreachable");
+        assert!(injectable(&cells, "postA").contains(&500));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::backend::{AdminCall, Backend, BackendError, Capabilities, CaseIsolati
 use crate::conformance::violations;
 use crate::exchange::{Exchange, Request};
 use crate::normalise::Placeholders;
-use crate::reach::{Cells, cells, forced};
+use crate::reach::{Cells, cells, injectable};
 use crate::scenario::{Case, Prediction, Prior, Scenario, Step, Twist};
 
 /// How many cases, from which seed, and where failures are persisted.
@@ -247,9 +247,10 @@ fn steps<S: Scenario>(
     let forced_by_operation: BTreeMap<String, Vec<u16>> = spec
         .operations
         .iter()
-        .map(|op| (op.operation_id.clone(), forced(cells, &op.operation_id)))
+        .map(|op| (op.operation_id.clone(), injectable(cells, &op.operation_id)))
         .collect();
-    // One step in four of the twisted ones is forced, where the operation has forced cells.
+    // One step in four of the twisted ones is forced, where the operation has an error status
+    // to force (see `injectable`).
     let choices = proptest::collection::vec(
         proptest::option::weighted(0.3, ((0u8..4).prop_map(|d| d == 0), any::<u16>())),
         0..12,
@@ -649,6 +650,18 @@ fn run_case<S: Scenario>(
                     .unpredicted
                     .entry(format!("{}: {kind} not predicted: {why}", backend.name()))
                     .or_default() += 1;
+            }
+            if twist != Twist::None {
+                S::check_refusal(steps, index, &resolved, &exchange).map_err(|why| {
+                    (
+                        index,
+                        format!(
+                            "{} refuses the twisted request unlike the vendor: {why}\nresponse: {}",
+                            backend.name(),
+                            body_line(&exchange)
+                        ),
+                    )
+                })?;
             }
             if twist == Twist::None {
                 S::check(&models[b], steps, index, &exchange).map_err(|why| {

@@ -66,7 +66,9 @@ pub enum Twist {
     Oversized,
     /// A method the path does not serve.
     WrongMethod,
-    /// `Prefer: code=N`: a status the fake's rules never answer, forced by fault injection.
+    /// `Prefer: code=N`: a documented error status, forced by fault injection (the only way to
+    /// reach a status the fake's rules never answer, and to reach the vendor's rendering of an
+    /// injected one).
     Forced(u16),
 }
 
@@ -258,6 +260,17 @@ pub trait Scenario {
         _model: &Self::Model,
         _steps: &[Step<Self::Op>],
         _index: usize,
+        _exchange: &Exchange,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Checks a twisted step's response beyond its status (e.g. where its error points), given
+    /// the request as sent (`request`, twisted and resolved); `Err` says how it differs.
+    fn check_refusal(
+        _steps: &[Step<Self::Op>],
+        _index: usize,
+        _request: &Request,
         _exchange: &Exchange,
     ) -> Result<(), String> {
         Ok(())

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use understudy::VendorId;
 
-use crate::exchange::Request;
+use crate::exchange::{Exchange, Request};
 use crate::normalise::Normalisation;
 use crate::scenario::{Case, Prediction, Prior, Refusals, Scenario, Stage, Step};
 
@@ -29,6 +29,30 @@ const RESELLERS: [&str; 4] = [
 const MALFORMED_CUSTOMER: u8 = 3;
 const MALFORMED_RESELLER: u8 = 3;
 const LITWARE: u8 = 5;
+
+/// The (property, message) pairs a 400 to `op` lists: each malformed or missing query
+/// parameter, and `X-Tenant` when it is missing (the correlation header's entry is not checked).
+fn expected_messages(op: &CloudCockpitOp) -> Vec<(&'static str, String)> {
+    let not_valid = |value: &str| format!("The value '{value}' is not valid.");
+    let required = |name: &str| format!("The {name} field is required.");
+    let mut expected = Vec::new();
+    match op.customer {
+        None => expected.push(("providerInstanceId", required("providerInstanceId"))),
+        Some(MALFORMED_CUSTOMER) => expected.push((
+            "providerInstanceId",
+            not_valid(CUSTOMERS[usize::from(MALFORMED_CUSTOMER)]),
+        )),
+        Some(_) => {}
+    }
+    if op.reseller == Some(MALFORMED_RESELLER) {
+        let value = RESELLERS[usize::from(MALFORMED_RESELLER)];
+        expected.push(("resellerId", not_valid(value)));
+    }
+    if op.tenant == TenantHeader::Missing {
+        expected.push(("X-Tenant", required("X-Tenant")));
+    }
+    expected
+}
 
 /// Who calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -227,6 +251,43 @@ impl Scenario for CloudCockpit {
             },
         };
         Prediction::Known(status)
+    }
+
+    /// A 400 lists each offending property with ASP.NET's message, as the spec's `BadRequest`
+    /// says: "The value '…' is not valid." for a malformed GUID, "The … field is required." for
+    /// a missing parameter or `X-Tenant`.
+    fn check(
+        _: &(),
+        steps: &[Step<CloudCockpitOp>],
+        index: usize,
+        exchange: &Exchange,
+    ) -> Result<(), String> {
+        if exchange.status != 400 {
+            return Ok(());
+        }
+        let errors = exchange.body["errors"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let missing = expected_messages(&steps[index].op)
+            .into_iter()
+            .filter(|(property, message)| {
+                !errors.iter().any(|e| {
+                    e["propertyName"] == *property
+                        && e["description"]
+                            .as_array()
+                            .is_some_and(|d| d.iter().any(|m| m == message))
+                })
+            })
+            .map(|(property, message)| format!("{property}: {message:?}"))
+            .collect::<Vec<_>>();
+        match missing.is_empty() {
+            true => Ok(()),
+            false => Err(format!(
+                "the 400's errors lack ASP.NET's messages {}",
+                missing.join(", ")
+            )),
+        }
     }
 
     fn canonical() -> Vec<CloudCockpitOp> {

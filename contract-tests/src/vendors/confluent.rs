@@ -7,9 +7,9 @@ use proptest::prelude::*;
 use serde_json::json;
 use understudy::VendorId;
 
-use crate::exchange::Request;
+use crate::exchange::{Exchange, Request};
 use crate::normalise::Normalisation;
-use crate::scenario::{Case, Prediction, Prior, Refusals, Scenario, Stage, Step};
+use crate::scenario::{Case, Prediction, Prior, Refusals, Scenario, Stage, Step, Twist};
 
 const AUTH: &str = "Bearer confluent_understudy_test";
 const READONLY: &str = "Bearer confluent_understudy_readonly";
@@ -23,6 +23,14 @@ const TOKENS: [&str; 3] = [
     "confluent_link_used",
     "unknown-linking-token",
 ];
+
+/// Entitlement pool indices 4 to 6 send a reference (`entitlement.related`) instead of full
+/// details: to the seeded entitlement no organization uses yet (linked once, ever), to the one
+/// billing Globex (409), and to an id no entitlement has (400 `entitlement_not_found`).
+const REFERENCES: [&str; 3] = ["ent-7q2kz9", "ent-globex01", "ent-0unknown"];
+const FREE_REFERENCE: u8 = 4;
+const BILLED_REFERENCE: u8 = 5;
+const UNKNOWN_REFERENCE: u8 = 6;
 
 /// Which organization an activation names.
 #[derive(Clone, Debug)]
@@ -42,7 +50,8 @@ pub enum Organization {
 pub enum ConfluentOp {
     /// `POST /signup` with a new entitlement (external id from a small pool).
     Signup {
-        /// External id pool index; 3 is the seeded, already billing `initech-0001`.
+        /// Entitlement pool index: 0 to 2 new external ids, 3 the seeded, already billing
+        /// `initech-0001`, 4 to 6 references (see [`REFERENCES`]).
         external: u8,
         /// With the first user (the signup completes).
         with_user: bool,
@@ -62,7 +71,7 @@ pub enum ConfluentOp {
     Link {
         /// Token index.
         token: u8,
-        /// External id pool index.
+        /// Entitlement pool index, as for a signup.
         external: u8,
         /// `?dry_run=true`.
         dry_run: bool,
@@ -84,6 +93,9 @@ pub struct ConfluentModel {
     signups: BTreeMap<usize, bool>,
     activated: Option<bool>,
     token_used: Option<bool>,
+    /// Steps of signups the model could not predict: whether they created an organization is
+    /// unknown, so neither is an activation naming one.
+    unknown_signups: std::collections::BTreeSet<usize>,
 }
 
 /// Confluent's scenarios.
@@ -98,6 +110,16 @@ fn external_id(case: &Case, index: u8) -> String {
 }
 
 fn entitlement(case: &Case, index: u8) -> serde_json::Value {
+    if let Some(id) = index
+        .checked_sub(FREE_REFERENCE)
+        .and_then(|i| REFERENCES.get(usize::from(i)))
+    {
+        return json!({
+            "id": id,
+            "related": format!("https://api.confluent.cloud/partner/v2/entitlements/{id}"),
+            "resource_name": format!("crn://confluent.cloud/entitlement={id}"),
+        });
+    }
     json!({"external_id": external_id(case, index), "name": "Plan", "plan_id": "confluent-cloud-payg-prod", "product_id": "confluent-cloud-kafka-service-azure"})
 }
 
@@ -148,7 +170,7 @@ impl Scenario for Confluent {
             1 => Just(Organization::Unknown),
         ];
         let op = prop_oneof![
-            (0u8..4, any::<bool>(), any::<bool>(), readonly()).prop_map(
+            (0u8..7, any::<bool>(), any::<bool>(), readonly()).prop_map(
                 |(external, with_user, dry_run, readonly)| ConfluentOp::Signup {
                     external,
                     with_user,
@@ -162,7 +184,7 @@ impl Scenario for Confluent {
                     readonly,
                 }
             }),
-            (0u8..3, 0u8..4, any::<bool>(), readonly()).prop_map(
+            (0u8..3, 0u8..7, any::<bool>(), readonly()).prop_map(
                 |(token, external, dry_run, readonly)| ConfluentOp::Link {
                     token,
                     external,
@@ -188,13 +210,21 @@ impl Scenario for Confluent {
 
     fn model(prior: Prior) -> ConfluentModel {
         let known = (prior == Prior::Seeded).then_some(false);
+        // The free referenced entitlement is linked once, ever: on a target no one resets, an
+        // earlier run may have linked it.
+        let maybe_taken = match prior {
+            Prior::Seeded => Default::default(),
+            Prior::Unknown => [FREE_REFERENCE].into(),
+        };
         ConfluentModel {
-            // Pool index 3 is the seeded `initech-0001`, billing Initech from the start.
-            taken_external_ids: [3].into(),
-            maybe_taken: Default::default(),
+            // Pool index 3 is the seeded `initech-0001`, billing Initech from the start, and
+            // index 5 references the entitlement billing Globex.
+            taken_external_ids: [3, BILLED_REFERENCE].into(),
+            maybe_taken,
             signups: BTreeMap::new(),
             activated: known,
             token_used: known,
+            unknown_signups: Default::default(),
         }
     }
 
@@ -279,6 +309,12 @@ impl Scenario for Confluent {
                         "whether the seeded signup was activated before the case",
                     ),
                 },
+                Organization::Signup(k)
+                    if signup_step(steps, *k, index)
+                        .is_some_and(|step| model.unknown_signups.contains(&step)) =>
+                {
+                    Prediction::Unknown("whether the signup it names created an organization")
+                }
                 Organization::Signup(k) => {
                     let stored = signup_step(steps, *k, index)
                         .and_then(|step| model.signups.get_mut(&step).map(|c| (step, c)));
@@ -298,6 +334,9 @@ impl Scenario for Confluent {
                 dry_run,
                 ..
             } => {
+                if *external == UNKNOWN_REFERENCE {
+                    return Prediction::Known(400);
+                }
                 if model.taken_external_ids.contains(external) {
                     return Prediction::Known(409);
                 }
@@ -307,6 +346,8 @@ impl Scenario for Confluent {
                         model.maybe_taken.remove(external);
                         model.taken_external_ids.insert(*external);
                     }
+                    // What it answered (an id, dry run or not, or none) is unknown too.
+                    model.unknown_signups.insert(index);
                     return Prediction::Unknown(token_unknown);
                 }
                 if !dry_run {
@@ -324,6 +365,14 @@ impl Scenario for Confluent {
             } => {
                 if *token != 0 || model.token_used == Some(true) {
                     return Prediction::Known(400);
+                }
+                // An unknown reference is refused with 400 whether or not the token was used
+                // before, but for the one reason or the other.
+                if *external == UNKNOWN_REFERENCE {
+                    return match model.token_used {
+                        None => Prediction::StatusOnly(400, token_unknown),
+                        _ => Prediction::Known(400),
+                    };
                 }
                 let taken = model.taken_external_ids.contains(external);
                 let unknown = model.token_used.is_none() || model.maybe_taken.contains(external);
@@ -347,6 +396,40 @@ impl Scenario for Confluent {
                 }
             }
         }
+    }
+
+    /// A body its schema refuses gets one error per violation, each pointing into the body:
+    /// the vendor's `Error.source` has `pointer` ("RFC6901 JSON Pointer into request body") for
+    /// a body member and `parameter` ("offending query parameter") for a parameter only.
+    fn check_refusal(
+        steps: &[Step<ConfluentOp>],
+        index: usize,
+        request: &Request,
+        exchange: &Exchange,
+    ) -> Result<(), String> {
+        if steps[index].twist != Twist::InvalidBody || exchange.status != 400 {
+            return Ok(());
+        }
+        let body = request.body.clone().unwrap_or_default();
+        let errors = exchange.body["errors"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if errors.is_empty() {
+            return Err("a 400 without errors".into());
+        }
+        for error in &errors {
+            let source = &error["source"];
+            let pointer = source["pointer"].as_str();
+            if source.get("parameter").is_some()
+                || pointer.is_none_or(|p| body.pointer(p).is_none())
+            {
+                return Err(format!(
+                    "an error about the body has source {source}, not a pointer into {body}"
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn canonical() -> Vec<ConfluentOp> {

@@ -8,7 +8,7 @@ use serde_json::json;
 use understudy::VendorId;
 use understudy::spec::Operation;
 
-use crate::exchange::Request;
+use crate::exchange::{Exchange, Request};
 use crate::normalise::Normalisation;
 use crate::scenario::{Case, Prediction, Prior, Refusals, Scenario, Stage, Step, Twist};
 
@@ -16,9 +16,45 @@ const MO: &str = "00000000-0000-4000-8000-000000000001";
 const RESELLER: &str = "00000000-0000-4000-8000-000000000002";
 const BAKERY: &str = "00000000-0000-4000-8000-000000000005";
 const NO_ORG: &str = "00000000-0000-4000-8000-0000000000ff";
+/// The seeded app server, and an id of no server (404 `server`).
+const APP_SERVER: &str = "00000000-0000-4000-8000-0000000000a1";
+const NO_SERVER: &str = "00000000-0000-4000-8000-0000000000af";
 /// Name pool: 0 is the seeded Acme Widgets Ltd (always taken); the others are made unique per
 /// case on a target no one resets.
 const NAMES: [&str; 3] = ["Acme Widgets Ltd", "Contract Co", "Contract Two"];
+
+/// The fields `sortBy` names, each a member of a listed customer.
+const SORT_FIELDS: [&str; 6] = [
+    "id",
+    "name",
+    "status",
+    "subscriptionsCount",
+    "websitesCount",
+    "createdAt",
+];
+
+/// Whether a listing's items are ordered by `field` as the spec says: ascending (ties in
+/// creation order), or with `sortOrder=desc` the ascending list reversed.
+fn sorted_by(items: &[serde_json::Value], field: &str, descending: bool) -> Result<(), String> {
+    let key = |item: &serde_json::Value| match &item[field] {
+        serde_json::Value::Number(n) => (n.as_f64().unwrap_or(0.0), String::new()),
+        other => (0.0, other.as_str().unwrap_or_default().to_string()),
+    };
+    for pair in items.windows(2) {
+        let (a, b) = (key(&pair[0]), key(&pair[1]));
+        let ordered = match descending {
+            false => a <= b,
+            true => a >= b,
+        };
+        if !ordered {
+            return Err(format!(
+                "sortBy={field} (descending: {descending}) lists {} before {}",
+                pair[0][field], pair[1][field]
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Who calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +106,12 @@ pub enum EnhanceOp {
         descending: bool,
         /// `limit` (0 is below its minimum: 400).
         limit: Option<u8>,
+        /// `sortBy`, an index into [`SORT_FIELDS`].
+        sort_by: Option<u8>,
+        /// `offset`.
+        offset: Option<u8>,
+        /// `planId=1`: only customers holding an active subscription to the MO's plan 1.
+        on_plan: bool,
     },
     /// Create a customer.
     CreateCustomer {
@@ -84,6 +126,8 @@ pub enum EnhanceOp {
     Sell {
         /// Plan 4 (always beyond the quota) instead of 3.
         big: bool,
+        /// `dedicatedServers` (see [`dedicated`]): only the MO may send it (403).
+        server: Option<bool>,
     },
     /// The MO sells a plan to one of its customers.
     Subscribe {
@@ -93,6 +137,8 @@ pub enum EnhanceOp {
         customer: Customer,
         /// Plan 3 (the reseller's, not the MO's: 404) instead of the MO's plan 1.
         foreign_plan: bool,
+        /// `dedicatedServers` (see [`dedicated`]).
+        server: Option<bool>,
     },
     /// The subscriptions the MO sold one of its customers, with their usage.
     Subscriptions {
@@ -140,6 +186,15 @@ fn target() -> impl Strategy<Value = Target> {
     ]
 }
 
+/// Mostly no `dedicatedServers`; sometimes a known server, sometimes an unknown one.
+fn server() -> impl Strategy<Value = Option<bool>> {
+    prop_oneof![
+        6 => Just(None),
+        1 => Just(Some(true)),
+        1 => Just(Some(false)),
+    ]
+}
+
 fn customer() -> impl Strategy<Value = Customer> {
     prop_oneof![
         2 => Just(Customer::Reseller),
@@ -175,6 +230,17 @@ fn customer_path(steps: &[Step<EnhanceOp>], customer: Customer, index: usize) ->
             None => NO_ORG.into(),
         },
     }
+}
+
+/// A subscription body for `plan`, with `dedicatedServers` naming the seeded app server
+/// (`Some(true)`) or a server that does not exist (`Some(false)`, 404 `server`).
+fn dedicated(plan: u8, server: Option<bool>) -> serde_json::Value {
+    let mut body = json!({ "planId": plan });
+    if let Some(known) = server {
+        let id = if known { APP_SERVER } else { NO_SERVER };
+        body["dedicatedServers"] = json!({ "appServerId": id });
+    }
+    body
 }
 
 fn authenticated(request: Request, identity: Identity) -> Request {
@@ -220,6 +286,51 @@ fn malformed_customer(
     }
 }
 
+/// Whether an error `exchange` to `operation_id` carries the `HttpError` the spec documents for
+/// its status: the code listed for it (`bad_request` 400, `invalid_session` 401,
+/// `insufficient_privileges` 403, `not_found` 404, `already_exists` for createCustomer's 409,
+/// `quota_exceeded` for createCustomerSubscription's) and, when the vendor's rules answered
+/// (`by_rules`), the `detail` the spec promises: the kind of entity of a 404 (`org`, `plan`,
+/// `server`), `org` for a duplicate customer, the resource that did not fit for a quota.
+/// An injected 409 may carry either 409 code.
+fn documented_error(operation_id: &str, exchange: &Exchange, by_rules: bool) -> Result<(), String> {
+    let conflict: &[&str] = match (by_rules, operation_id) {
+        (false, _) => &["already_exists", "quota_exceeded"],
+        (true, "createCustomer") => &["already_exists"],
+        (true, _) => &["quota_exceeded"],
+    };
+    let codes: &[&str] = match exchange.status {
+        400 => &["bad_request"],
+        401 => &["invalid_session"],
+        403 => &["insufficient_privileges"],
+        404 => &["not_found"],
+        409 => conflict,
+        _ => return Ok(()),
+    };
+    let body = &exchange.body;
+    let code = body["code"].as_str().unwrap_or_default();
+    if !codes.contains(&code) {
+        return Err(format!(
+            "a {} to {operation_id} has code {code:?}, not {codes:?}",
+            exchange.status
+        ));
+    }
+    let detail = body["detail"].as_str();
+    let documented = match (by_rules, exchange.status, code) {
+        (false, ..) | (true, 400 | 401 | 403, _) => true,
+        (true, 404, _) => detail.is_some_and(|d| ["org", "plan", "server"].contains(&d)),
+        (true, _, "already_exists") => detail == Some("org"),
+        (true, ..) => detail.is_some_and(|d| !d.is_empty()),
+    };
+    match documented {
+        true => Ok(()),
+        false => Err(format!(
+            "a {} ({code}) to {operation_id} has detail {detail:?}",
+            exchange.status
+        )),
+    }
+}
+
 impl Scenario for Enhance {
     type Op = EnhanceOp;
     type Model = EnhanceModel;
@@ -240,17 +351,25 @@ impl Scenario for Enhance {
                 target(),
                 any::<bool>(),
                 any::<bool>(),
-                proptest::option::of(0u8..3)
+                proptest::option::of(0u8..3),
+                proptest::option::of(0u8..6),
+                proptest::option::of(0u8..3),
+                proptest::bool::weighted(0.2),
             )
-                .prop_map(|(identity, org, recursive, descending, limit)| {
-                    EnhanceOp::List {
-                        identity,
-                        org,
-                        recursive,
-                        descending,
-                        limit,
-                    }
-                }),
+                .prop_map(
+                    |(identity, org, recursive, descending, limit, sort_by, offset, on_plan)| {
+                        EnhanceOp::List {
+                            identity,
+                            org,
+                            recursive,
+                            descending,
+                            limit,
+                            sort_by,
+                            offset,
+                            on_plan,
+                        }
+                    },
+                ),
             3 => (identity(), target(), 0u8..3).prop_map(|(identity, org, name)| {
                 EnhanceOp::CreateCustomer {
                     identity,
@@ -258,12 +377,14 @@ impl Scenario for Enhance {
                     name,
                 }
             }),
-            2 => proptest::bool::weighted(0.3).prop_map(|big| EnhanceOp::Sell { big }),
-            2 => (identity(), customer(), proptest::bool::weighted(0.2)).prop_map(
-                |(identity, customer, foreign_plan)| EnhanceOp::Subscribe {
+            2 => (proptest::bool::weighted(0.3), server())
+                .prop_map(|(big, server)| EnhanceOp::Sell { big, server }),
+            2 => (identity(), customer(), proptest::bool::weighted(0.2), server()).prop_map(
+                |(identity, customer, foreign_plan, server)| EnhanceOp::Subscribe {
                     identity,
                     customer,
                     foreign_plan,
+                    server,
                 }
             ),
             2 => (identity(), customer())
@@ -310,6 +431,9 @@ impl Scenario for Enhance {
                 recursive,
                 descending,
                 limit,
+                sort_by,
+                offset,
+                on_plan,
             } => {
                 let path = format!("/orgs/{}/customers", org_path(*org));
                 let mut r = authenticated(Request::new("getOrgCustomers", "GET", path), *identity);
@@ -321,6 +445,15 @@ impl Scenario for Enhance {
                 }
                 if let Some(limit) = limit {
                     r = r.query("limit", limit.to_string());
+                }
+                if let Some(field) = sort_by {
+                    r = r.query("sortBy", SORT_FIELDS[usize::from(*field)]);
+                }
+                if let Some(offset) = offset {
+                    r = r.query("offset", offset.to_string());
+                }
+                if *on_plan {
+                    r = r.query("planId", "1");
                 }
                 r
             }
@@ -337,17 +470,18 @@ impl Scenario for Enhance {
                 authenticated(Request::new("createCustomer", "POST", path), *identity)
                     .json(json!({ "name": name }))
             }
-            EnhanceOp::Sell { big } => Request::new(
+            EnhanceOp::Sell { big, server } => Request::new(
                 "createCustomerSubscription",
                 "POST",
                 format!("/orgs/{RESELLER}/customers/{BAKERY}/subscriptions"),
             )
             .header("Authorization", "Bearer enhance_understudy_reseller")
-            .json(json!({"planId": if *big { 4 } else { 3 }})),
+            .json(dedicated(if *big { 4 } else { 3 }, *server)),
             EnhanceOp::Subscribe {
                 identity,
                 customer,
                 foreign_plan,
+                server,
             } => {
                 let path = format!(
                     "/orgs/{MO}/customers/{}/subscriptions",
@@ -357,7 +491,7 @@ impl Scenario for Enhance {
                     Request::new("createCustomerSubscription", "POST", path),
                     *identity,
                 )
-                .json(json!({"planId": if *foreign_plan { 3 } else { 1 }}))
+                .json(dedicated(if *foreign_plan { 3 } else { 1 }, *server))
             }
             EnhanceOp::Subscriptions { identity, customer } => {
                 let path = format!(
@@ -436,8 +570,12 @@ impl Scenario for Enhance {
                     None => known(409),
                 },
             },
-            EnhanceOp::Sell { big: true } => known(409),
-            EnhanceOp::Sell { big: false } => {
+            // The servers are checked after the plan, before the quota.
+            EnhanceOp::Sell {
+                server: Some(_), ..
+            } => known(403),
+            EnhanceOp::Sell { big: true, .. } => known(409),
+            EnhanceOp::Sell { big: false, .. } => {
                 if prior == Prior::Unknown {
                     return Prediction::Unknown(
                         "what is left of the reseller's quota after earlier sales",
@@ -454,6 +592,7 @@ impl Scenario for Enhance {
                 identity,
                 customer,
                 foreign_plan,
+                server,
             } => {
                 if malformed_customer(model, steps, *customer, index) {
                     return known(400);
@@ -462,6 +601,9 @@ impl Scenario for Enhance {
                     return known(status);
                 }
                 if !model.customer(steps, *customer, index) || *foreign_plan {
+                    return known(404);
+                }
+                if *server == Some(false) {
                     return known(404);
                 }
                 // The MO sells freely; no quota binds it.
@@ -483,6 +625,38 @@ impl Scenario for Enhance {
         }
     }
 
+    fn check(
+        _: &EnhanceModel,
+        steps: &[Step<EnhanceOp>],
+        index: usize,
+        exchange: &Exchange,
+    ) -> Result<(), String> {
+        if let EnhanceOp::List {
+            recursive: false,
+            descending,
+            sort_by: Some(field),
+            ..
+        } = &steps[index].op
+            && exchange.status == 200
+        {
+            let items = exchange.body["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            sorted_by(&items, SORT_FIELDS[usize::from(*field)], *descending)?;
+        }
+        documented_error(Self::operation_id(&steps[index].op), exchange, true)
+    }
+
+    fn check_refusal(
+        steps: &[Step<EnhanceOp>],
+        index: usize,
+        _: &Request,
+        exchange: &Exchange,
+    ) -> Result<(), String> {
+        documented_error(Self::operation_id(&steps[index].op), exchange, false)
+    }
+
     fn canonical() -> Vec<EnhanceOp> {
         use EnhanceOp::{CreateCustomer, List, Sell, Subscriptions};
         let create = |name| CreateCustomer {
@@ -490,15 +664,36 @@ impl Scenario for Enhance {
             org: Target::Mo,
             name,
         };
+        let first_level = |sort_by| List {
+            identity: Identity::Owner,
+            org: Target::Mo,
+            recursive: false,
+            descending: false,
+            limit: None,
+            sort_by,
+            offset: None,
+            on_plan: false,
+        };
         vec![
+            first_level(None),
+            create(1),
+            // The same listing once more: it shows the new customer.
+            first_level(None),
+            // Sorted by id, by status and by websitesCount, the new customer among the seeded.
+            first_level(Some(0)),
+            first_level(Some(2)),
+            first_level(Some(4)),
+            // Only the holders of plan 1 (the seeded Acme).
             List {
                 identity: Identity::Owner,
                 org: Target::Mo,
                 recursive: false,
                 descending: false,
                 limit: None,
+                sort_by: None,
+                offset: None,
+                on_plan: true,
             },
-            create(1),
             create(1),
             create(0),
             CreateCustomer {
@@ -512,15 +707,86 @@ impl Scenario for Enhance {
                 recursive: true,
                 descending: true,
                 limit: Some(2),
+                sort_by: None,
+                offset: None,
+                on_plan: false,
             },
-            Sell { big: false },
-            Sell { big: false },
-            Sell { big: false },
-            Sell { big: false },
-            Sell { big: true },
+            Sell {
+                big: false,
+                server: None,
+            },
+            Sell {
+                big: false,
+                server: None,
+            },
+            Sell {
+                big: false,
+                server: None,
+            },
+            Sell {
+                big: false,
+                server: None,
+            },
+            Sell {
+                big: true,
+                server: None,
+            },
             Subscriptions {
                 identity: Identity::Owner,
                 customer: Customer::Reseller,
+            },
+            // The same state listed in both orders: desc is the ascending list reversed.
+            List {
+                identity: Identity::Owner,
+                org: Target::Mo,
+                recursive: false,
+                descending: false,
+                limit: None,
+                sort_by: None,
+                offset: None,
+                on_plan: false,
+            },
+            List {
+                identity: Identity::Owner,
+                org: Target::Mo,
+                recursive: false,
+                descending: true,
+                limit: None,
+                sort_by: None,
+                offset: None,
+                on_plan: false,
+            },
+            // A page from the middle, in both orders.
+            List {
+                identity: Identity::Owner,
+                org: Target::Mo,
+                recursive: true,
+                descending: false,
+                limit: Some(2),
+                sort_by: None,
+                offset: Some(1),
+                on_plan: false,
+            },
+            List {
+                identity: Identity::Owner,
+                org: Target::Mo,
+                recursive: true,
+                descending: true,
+                limit: Some(2),
+                sort_by: Some(1),
+                offset: Some(1),
+                on_plan: false,
+            },
+            // A parameter out of its range: the 400's detail names it.
+            List {
+                identity: Identity::Owner,
+                org: Target::Mo,
+                recursive: false,
+                descending: false,
+                limit: Some(0),
+                sort_by: None,
+                offset: None,
+                on_plan: false,
             },
         ]
     }

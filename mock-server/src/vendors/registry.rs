@@ -1,9 +1,10 @@
 //! The vendors the fake serves, one line each: the only list of them. Everything that names
-//! every vendor derives from it ([`VendorId`](crate::VendorId), the vendor modules,
+//! every vendor derives from it ([`VendorId`](crate::VendorId), [`Registered`],
 //! [`build`](super::build), the mutant catalogue, the configuration's sections, the embedded
 //! specs, the admin document's vendor names); whatever else the generic code needs of a vendor
 //! it asks through [`VendorSemantics`](super::VendorSemantics). Adding a vendor is its folder
-//! under `vendors/` and its line here.
+//! under `vendors/`, its line here and its `mod` item in `vendors/mod.rs` (declared there, not
+//! by the macro, so that cargo-mutants finds its files; without it the line does not compile).
 //!
 //! A line reads `Variant = module: Type,`: the [`VendorId`](crate::VendorId) variant, the
 //! module (also the vendor's name on the command line, in paths and in the configuration) and

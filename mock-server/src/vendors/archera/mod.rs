@@ -168,7 +168,6 @@ pub struct Archera {
 }
 
 impl Archera {
-
     /// Admin side: the Archera stack is now deployed in `account_id` for `org_id`, so AWS
     /// verification of that account reports every feature available.
     pub fn mark_stack_deployed(&self, org_id: &str, account_id: &str) -> Result<(), ArcheraError> {

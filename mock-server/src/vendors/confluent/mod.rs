@@ -88,7 +88,6 @@ pub struct Confluent {
 }
 
 impl Confluent {
-
     fn faults(&self) -> rules::Faults {
         rules::Faults {
             reactivation_accepted: self.world.mutant(ConfluentMutant::No409OnReactivation),

@@ -133,7 +133,6 @@ pub struct Dub {
 }
 
 impl Dub {
-
     /// `record-events`: clicks, leads and sales on one link, now or at a given moment.
     fn record_events(&self, body: &serde_json::Value) -> Result<serde_json::Value, String> {
         use serde_json::Value;

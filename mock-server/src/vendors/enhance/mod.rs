@@ -132,7 +132,6 @@ pub struct Enhance {
 }
 
 impl Enhance {
-
     /// The member a session cookie `id0` belongs to.
     fn session(&self, id0: &str) -> Option<rules::Caller<'_>> {
         let known = self.config.sessions.iter().find(|s| s.id0 == id0)?;

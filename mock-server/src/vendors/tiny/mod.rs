@@ -152,8 +152,14 @@ impl VendorSemantics for Tiny {
         }
     }
 
-    fn authenticate(&self, _op: &Operation, headers: &HeaderMap) -> Result<TinyCaller<'_>, Rejection> {
-        let key = headers.get("x-tiny-key").ok_or(Rejection::MissingCredentials)?;
+    fn authenticate(
+        &self,
+        _op: &Operation,
+        headers: &HeaderMap,
+    ) -> Result<TinyCaller<'_>, Rejection> {
+        let key = headers
+            .get("x-tiny-key")
+            .ok_or(Rejection::MissingCredentials)?;
         let key = key.to_str().unwrap_or_default();
         self.caller(key).ok_or(Rejection::UnknownCredentials)
     }
@@ -218,36 +224,75 @@ mod tests {
 
         // Its spec routes and validates; its configuration section (from its folder) is in the
         // default configuration; its envelope answers the generic refusals.
-        let (status, body) = greet(&url, Some("tiny_understudy_test"), json!({"name": "Ada"})).await;
+        let (status, body) =
+            greet(&url, Some("tiny_understudy_test"), json!({"name": "Ada"})).await;
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["text"], "Hello, Ada");
         let (status, body) = greet(&url, None, json!({"name": "Ada"})).await;
-        assert_eq!((status, &body["error"]["code"]), (401, &json!("unauthorized")));
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (401, &json!("unauthorized"))
+        );
         let (status, body) = greet(&url, Some("tiny_understudy_test"), json!({})).await;
-        assert_eq!((status, &body["error"]["code"]), (400, &json!("bad_request")));
+        assert_eq!(
+            (status, &body["error"]["code"]),
+            (400, &json!("bad_request"))
+        );
         let (status, _) = greet(&url, Some("someone_else"), json!({"name": "Ada"})).await;
         assert_eq!(status, 401);
 
         // The generic machinery knows it: state, journal, mutants, the admin API's vendor names.
-        assert_eq!(fake.vendor_state(VendorId::Tiny)["greetings"].as_object().unwrap().len(), 1);
-        assert_eq!(fake.journal().vendor(VendorId::Tiny).operation("createGreeting").count(), 4);
+        assert_eq!(
+            fake.vendor_state(VendorId::Tiny)["greetings"]
+                .as_object()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            fake.journal()
+                .vendor(VendorId::Tiny)
+                .operation("createGreeting")
+                .count(),
+            4
+        );
         fake.set_mutants(["tiny.greeting-shouted"]).unwrap();
         let (_, body) = greet(&url, Some("tiny_understudy_test"), json!({"name": "Ada"})).await;
         assert_eq!(body["text"], "HELLO, ADA");
         let admin = format!("{}/__understudy", fake.url());
         let client = reqwest::Client::new();
-        let faults = json!([{"vendor": "tiny", "operation": "createGreeting", "status": 500, "times": 1}]);
-        let put = client.put(format!("{admin}/faults")).json(&faults).send().await.unwrap();
+        let faults =
+            json!([{"vendor": "tiny", "operation": "createGreeting", "status": 500, "times": 1}]);
+        let put = client
+            .put(format!("{admin}/faults"))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
         assert!(put.status().is_success(), "{:?}", put.text().await);
-        let (status, body) = greet(&url, Some("tiny_understudy_test"), json!({"name": "Ada"})).await;
+        let (status, body) =
+            greet(&url, Some("tiny_understudy_test"), json!({"name": "Ada"})).await;
         assert_eq!((status, &body["error"]["code"]), (500, &json!("refused")));
-        let reset = client.post(format!("{admin}/vendors/tiny/reset")).send().await.unwrap();
+        let reset = client
+            .post(format!("{admin}/vendors/tiny/reset"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(reset.status(), 204);
         assert_eq!(fake.vendor_state(VendorId::Tiny)["greetings"], json!({}));
 
         // Alone, at the root, it compiles only its own spec.
-        let alone = Fake::builder().vendor(VendorId::Tiny).start().await.unwrap();
-        let (status, _) = greet(&alone.url(), Some("tiny_understudy_test"), json!({"name": "Bo"})).await;
+        let alone = Fake::builder()
+            .vendor(VendorId::Tiny)
+            .start()
+            .await
+            .unwrap();
+        let (status, _) = greet(
+            &alone.url(),
+            Some("tiny_understudy_test"),
+            json!({"name": "Bo"}),
+        )
+        .await;
         assert_eq!(status, 201);
         assert!(alone.spec(VendorId::Dub).is_none());
     }
