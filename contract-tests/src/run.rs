@@ -19,7 +19,7 @@ use crate::backend::{AdminCall, Backend, BackendError, Capabilities, CaseIsolati
 use crate::conformance::violations;
 use crate::exchange::{Exchange, Request};
 use crate::normalise::Placeholders;
-use crate::reach::{Cells, cells, injectable};
+use crate::reach::{Cells, cells, forced, injectable};
 use crate::scenario::{Case, Prediction, Prior, Scenario, Step, Twist};
 
 /// How many cases, from which seed, and where failures are persisted.
@@ -244,10 +244,21 @@ fn steps<S: Scenario>(
     cells: &Cells,
     common: Capabilities,
 ) -> BoxedStrategy<Vec<Step<S::Op>>> {
-    let forced_by_operation: BTreeMap<String, Vec<u16>> = spec
+    // Each operation's injectable statuses, and how many of them (listed first) only fault
+    // injection reaches.
+    let forced_by_operation: BTreeMap<String, (Vec<u16>, usize)> = spec
         .operations
         .iter()
-        .map(|op| (op.operation_id.clone(), injectable(cells, &op.operation_id)))
+        .map(|op| {
+            let only = forced(cells, &op.operation_id);
+            let mut statuses = only.clone();
+            statuses.extend(
+                injectable(cells, &op.operation_id)
+                    .into_iter()
+                    .filter(|s| !only.contains(s)),
+            );
+            (op.operation_id.clone(), (statuses, only.len()))
+        })
         .collect();
     // One step in four of the twisted ones is forced, where the operation has an error status
     // to force (see `injectable`).
@@ -286,7 +297,7 @@ fn steps<S: Scenario>(
 fn pick_twist<S: Scenario>(
     op: &S::Op,
     spec: &VendorSpec,
-    forced_by_operation: &BTreeMap<String, Vec<u16>>,
+    forced_by_operation: &BTreeMap<String, (Vec<u16>, usize)>,
     common: Capabilities,
     prefer_forced: bool,
     pick: u16,
@@ -295,14 +306,18 @@ fn pick_twist<S: Scenario>(
     let Some(operation) = spec.operation(operation_id) else {
         return Twist::None;
     };
-    let forced: Vec<Twist> = match common.forced_faults {
-        true => forced_by_operation
-            .get(operation_id)
-            .into_iter()
-            .flatten()
-            .map(|s| Twist::Forced(*s))
-            .collect(),
-        false => Vec::new(),
+    let forced: Vec<Twist> = match (common.forced_faults, forced_by_operation.get(operation_id)) {
+        (true, Some((statuses, only))) => {
+            // Half the forced steps pick among the cells nothing else reaches, so a run covers
+            // every one of them however many natural error statuses an operation also has.
+            let from = if pick % 2 == 0 && *only > 0 {
+                &statuses[..*only]
+            } else {
+                &statuses[..]
+            };
+            from.iter().map(|s| Twist::Forced(*s)).collect()
+        }
+        _ => Vec::new(),
     };
     let negative: Vec<Twist> = Twist::NEGATIVE
         .into_iter()
@@ -317,7 +332,7 @@ fn pick_twist<S: Scenario>(
     if from.is_empty() {
         return Twist::None;
     }
-    from[usize::from(pick) % from.len()]
+    from[usize::from(pick / 2) % from.len()]
 }
 
 /// Runs `S`'s scenarios on `primary` and, when given, compares with `other`.

@@ -498,9 +498,14 @@ mod tests {
         let archera = archera();
         let rules = rules(&archera);
         let created = rules
-            .register_child(&mut archera.state.lock(), PARTNER, &json!({"company": "Fabrikam"}))
+            .register_child(
+                &mut archera.state.lock(),
+                PARTNER,
+                &json!({"company": "Fabrikam"}),
+            )
             .unwrap();
-        let listed = |archera: &Archera| rules.list_children(&archera.state.lock(), PARTNER).unwrap();
+        let listed =
+            |archera: &Archera| rules.list_children(&archera.state.lock(), PARTNER).unwrap();
         let before = listed(&archera);
         let named = |listing: &Value| -> Vec<String> {
             listing
@@ -536,7 +541,10 @@ mod tests {
         );
         assert!(other.is_ok(), "{other:?}");
         let mut after = named(&listed(&archera));
-        let at = after.iter().position(|n| n == "Fabrikam Two").expect("listed");
+        let at = after
+            .iter()
+            .position(|n| n == "Fabrikam Two")
+            .expect("listed");
         after.remove(at);
         assert_eq!(after, named(&before), "the others keep their order");
     }
@@ -564,7 +572,11 @@ mod tests {
         // Reset forgets what the admin side did.
         archera.state.reset();
         assert!(
-            !archera.state.lock().org(CONTOSO).unwrap()
+            !archera
+                .state
+                .lock()
+                .org(CONTOSO)
+                .unwrap()
                 .deployed_aws_accounts
                 .contains("210987654321")
         );
@@ -576,7 +588,11 @@ mod tests {
         let rules = rules(&archera);
         let before = rules.verify_azure(&archera.state.lock(), CONTOSO).unwrap();
         assert_eq!(statuses(&before), ["missing"; 3]);
-        let subscription = archera.state.lock().org(CONTOSO).unwrap()
+        let subscription = archera
+            .state
+            .lock()
+            .org(CONTOSO)
+            .unwrap()
             .azure
             .clone()
             .unwrap()

@@ -182,7 +182,8 @@ impl ConfluentState {
                 }
             })
             .or_insert_with(|| entitlement.id.clone());
-        self.entitlements.insert(entitlement.id.clone(), entitlement);
+        self.entitlements
+            .insert(entitlement.id.clone(), entitlement);
     }
 
     /// Every entitlement, by id.

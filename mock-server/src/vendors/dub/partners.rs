@@ -207,7 +207,10 @@ pub fn enrolled_json(state: &DubState, partner: &Partner, enrollment: &Enrollmen
         ("leads", json!(f.leads)),
         ("links", json!(links)),
         ("name", json!(partner.name)),
-        ("netRevenue", json!(i128::from(revenue) - i128::from(f.earnings))),
+        (
+            "netRevenue",
+            json!(i128::from(revenue) - i128::from(f.earnings)),
+        ),
         ("networkStatus", json!("draft")),
         ("partnerId", json!(partner.id)),
         ("payoutsEnabled", json!(false)),

@@ -14,9 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 pub use errors::EnhanceError;
-pub use state::{
-    EnhanceState, Org, Plan, SeedSubscription, Server,
-};
+pub use state::{EnhanceState, Org, Plan, SeedSubscription, Server};
 
 use super::{Ambient, Context, CredentialScheme, StateStore, Store, VendorSemantics, bearer};
 use crate::mutants::Mutant;
@@ -324,7 +322,9 @@ mod tests {
         assert!(imported.has_live_customer_named(&mo, "Indexed"));
         assert!(!imported.has_live_customer_named(&mo, "indexed"));
         assert_eq!(
-            imported.org("00000000-0000-4000-8000-0000000000ff").map(|o| o.name.as_str()),
+            imported
+                .org("00000000-0000-4000-8000-0000000000ff")
+                .map(|o| o.name.as_str()),
             Some("Indexed")
         );
     }

@@ -235,7 +235,12 @@ struct StoredEnhance {
 
 impl From<StoredEnhance> for EnhanceState {
     fn from(stored: StoredEnhance) -> Self {
-        EnhanceState::from_parts(stored.orgs, stored.plans, stored.servers, stored.subscriptions)
+        EnhanceState::from_parts(
+            stored.orgs,
+            stored.plans,
+            stored.servers,
+            stored.subscriptions,
+        )
     }
 }
 
