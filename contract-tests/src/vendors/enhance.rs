@@ -112,6 +112,8 @@ pub enum EnhanceOp {
         offset: Option<u8>,
         /// `planId=1`: only customers holding an active subscription to the MO's plan 1.
         on_plan: bool,
+        /// `status=active` (true) or `status=deleted` (false): only customers in that status.
+        status: Option<bool>,
     },
     /// Create a customer.
     CreateCustomer {
@@ -355,9 +357,10 @@ impl Scenario for Enhance {
                 proptest::option::of(0u8..6),
                 proptest::option::of(0u8..3),
                 proptest::bool::weighted(0.2),
+                proptest::option::weighted(0.2, any::<bool>()),
             )
                 .prop_map(
-                    |(identity, org, recursive, descending, limit, sort_by, offset, on_plan)| {
+                    |(identity, org, recursive, descending, limit, sort_by, offset, on_plan, status)| {
                         EnhanceOp::List {
                             identity,
                             org,
@@ -367,6 +370,7 @@ impl Scenario for Enhance {
                             sort_by,
                             offset,
                             on_plan,
+                            status,
                         }
                     },
                 ),
@@ -434,6 +438,7 @@ impl Scenario for Enhance {
                 sort_by,
                 offset,
                 on_plan,
+                status,
             } => {
                 let path = format!("/orgs/{}/customers", org_path(*org));
                 let mut r = authenticated(Request::new("getOrgCustomers", "GET", path), *identity);
@@ -454,6 +459,9 @@ impl Scenario for Enhance {
                 }
                 if *on_plan {
                     r = r.query("planId", "1");
+                }
+                if let Some(active) = status {
+                    r = r.query("status", if *active { "active" } else { "deleted" });
                 }
                 r
             }
@@ -645,6 +653,24 @@ impl Scenario for Enhance {
                 .unwrap_or_default();
             sorted_by(&items, SORT_FIELDS[usize::from(*field)], *descending)?;
         }
+        if let EnhanceOp::List {
+            status: Some(active),
+            ..
+        } = &steps[index].op
+            && exchange.status == 200
+        {
+            let wanted = if *active { "active" } else { "deleted" };
+            let items = exchange.body["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if let Some(other) = items.iter().find(|c| c["status"] != wanted) {
+                return Err(format!(
+                    "status={wanted} lists a customer in status {}",
+                    other["status"]
+                ));
+            }
+        }
         documented_error(Self::operation_id(&steps[index].op), exchange, true)
     }
 
@@ -673,6 +699,7 @@ impl Scenario for Enhance {
             sort_by,
             offset: None,
             on_plan: false,
+            status: None,
         };
         vec![
             first_level(None),
@@ -693,6 +720,7 @@ impl Scenario for Enhance {
                 sort_by: None,
                 offset: None,
                 on_plan: true,
+                status: None,
             },
             create(1),
             create(0),
@@ -710,6 +738,7 @@ impl Scenario for Enhance {
                 sort_by: None,
                 offset: None,
                 on_plan: false,
+                status: None,
             },
             Sell {
                 big: false,
@@ -745,6 +774,7 @@ impl Scenario for Enhance {
                 sort_by: None,
                 offset: None,
                 on_plan: false,
+                status: None,
             },
             List {
                 identity: Identity::Owner,
@@ -755,6 +785,7 @@ impl Scenario for Enhance {
                 sort_by: None,
                 offset: None,
                 on_plan: false,
+                status: None,
             },
             // A page from the middle, in both orders.
             List {
@@ -766,6 +797,7 @@ impl Scenario for Enhance {
                 sort_by: None,
                 offset: Some(1),
                 on_plan: false,
+                status: None,
             },
             List {
                 identity: Identity::Owner,
@@ -776,6 +808,7 @@ impl Scenario for Enhance {
                 sort_by: Some(1),
                 offset: Some(1),
                 on_plan: false,
+                status: None,
             },
             // A parameter out of its range: the 400's detail names it.
             List {
@@ -787,6 +820,7 @@ impl Scenario for Enhance {
                 sort_by: None,
                 offset: None,
                 on_plan: false,
+                status: None,
             },
         ]
     }
