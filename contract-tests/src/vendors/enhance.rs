@@ -14,6 +14,8 @@ use crate::scenario::{Case, Prediction, Prior, Refusals, Scenario, Stage, Step, 
 
 const MO: &str = "00000000-0000-4000-8000-000000000001";
 const RESELLER: &str = "00000000-0000-4000-8000-000000000002";
+/// Acme Widgets Ltd: a customer of the MO that is no reseller, so it may have no customers.
+const ACME: &str = "00000000-0000-4000-8000-000000000003";
 const BAKERY: &str = "00000000-0000-4000-8000-000000000005";
 const NO_ORG: &str = "00000000-0000-4000-8000-0000000000ff";
 /// The seeded app server, and an id of no server (404 `server`).
@@ -21,7 +23,12 @@ const APP_SERVER: &str = "00000000-0000-4000-8000-0000000000a1";
 const NO_SERVER: &str = "00000000-0000-4000-8000-0000000000af";
 /// Name pool: 0 is the seeded Acme Widgets Ltd (always taken); the others are made unique per
 /// case on a target no one resets.
-const NAMES: [&str; 3] = ["Acme Widgets Ltd", "Contract Co", "Contract Two"];
+const NAMES: [&str; 4] = [
+    "Acme Widgets Ltd",
+    "Contract Co",
+    "Contract Two",
+    "Contract Three",
+];
 
 /// The `status` a listing filters by: `active`, or `deleted`.
 fn status_filter(active: bool) -> &'static str {
@@ -77,6 +84,9 @@ pub enum Identity {
 pub enum Target {
     /// The MO.
     Mo,
+    /// Acme, the MO's customer that is no reseller: its listing is empty, and a customer of its
+    /// own is refused (403), whoever asks.
+    Customer,
     /// A well-formed id of no organisation (404).
     Unknown,
     /// Not a UUID (400).
@@ -142,8 +152,10 @@ pub enum EnhanceOp {
         identity: Identity,
         /// The customer.
         customer: Customer,
-        /// Plan 3 (the reseller's, not the MO's: 404) instead of the MO's plan 1.
+        /// Plan 3 (the reseller's, not the MO's: 404) instead of one of the MO's.
         foreign_plan: bool,
+        /// The MO's reseller plan 2 instead of its plan 1 (when not `foreign_plan`).
+        reseller_plan: bool,
         /// `dedicatedServers` (see [`dedicated`]).
         server: Option<bool>,
     },
@@ -153,6 +165,14 @@ pub enum EnhanceOp {
         identity: Identity,
         /// The customer.
         customer: Customer,
+        /// `sortBy=plan` (by plan name) instead of the default id order.
+        by_plan: bool,
+        /// `sortOrder=desc`.
+        descending: bool,
+        /// `limit` (1 or 2).
+        limit: Option<u8>,
+        /// `offset`.
+        offset: Option<u8>,
     },
 }
 
@@ -188,6 +208,7 @@ fn identity() -> impl Strategy<Value = Identity> {
 fn target() -> impl Strategy<Value = Target> {
     prop_oneof![
         10 => Just(Target::Mo),
+        1 => Just(Target::Customer),
         1 => Just(Target::Unknown),
         1 => Just(Target::Malformed),
     ]
@@ -222,6 +243,7 @@ fn created_step(steps: &[Step<EnhanceOp>], k: usize, index: usize) -> Option<usi
 fn org_path(org: Target) -> &'static str {
     match org {
         Target::Mo => MO,
+        Target::Customer => ACME,
         Target::Unknown => NO_ORG,
         Target::Malformed => "not-an-org",
     }
@@ -264,6 +286,34 @@ impl EnhanceModel {
         (identity != Identity::Owner).then_some(403)
     }
 
+    /// How many customers a listing `op` matches, where the model knows: on the seeded world,
+    /// the MO lists Harbour, Acme and the deleted Defunct, the reseller's bakery one level
+    /// further down, and every customer the case created; Acme lists none. Listings by plan are
+    /// not counted (the model does not follow which customer holds which plan).
+    fn customers(&self, op: &EnhanceOp) -> Option<u64> {
+        let EnhanceOp::List {
+            org,
+            recursive,
+            on_plan: false,
+            status,
+            ..
+        } = op
+        else {
+            return None;
+        };
+        if self.prior != Prior::Seeded {
+            return None;
+        }
+        let active = 2 + self.created.len() as u64 + u64::from(*recursive);
+        match (org, status) {
+            (Target::Customer, _) => Some(0),
+            (Target::Mo, None) => Some(active + 1),
+            (Target::Mo, Some(true)) => Some(active),
+            (Target::Mo, Some(false)) => Some(1),
+            _ => None,
+        }
+    }
+
     /// 404 unless `customer` is a live customer directly below the MO.
     fn customer(&self, steps: &[Step<EnhanceOp>], customer: Customer, index: usize) -> bool {
         match customer {
@@ -273,6 +323,25 @@ impl EnhanceModel {
             }
             Customer::Bakery | Customer::Malformed => false,
         }
+    }
+}
+
+/// Whether a page holds what `offset` and `limit` leave of the listing's `total`.
+fn page_fits(
+    exchange: &Exchange,
+    items: &[serde_json::Value],
+    offset: Option<u8>,
+    limit: Option<u8>,
+) -> Result<(), String> {
+    let total = exchange.body["total"].as_u64().unwrap_or_default();
+    let left = total.saturating_sub(offset.map_or(0, u64::from));
+    let expected = limit.map_or(left, |l| left.min(u64::from(l)));
+    match items.len() as u64 == expected {
+        true => Ok(()),
+        false => Err(format!(
+            "a page at offset {offset:?} limit {limit:?} of {total} holds {} items",
+            items.len()
+        )),
     }
 }
 
@@ -379,7 +448,7 @@ impl Scenario for Enhance {
                         }
                     },
                 ),
-            3 => (identity(), target(), 0u8..3).prop_map(|(identity, org, name)| {
+            3 => (identity(), target(), 0u8..4).prop_map(|(identity, org, name)| {
                 EnhanceOp::CreateCustomer {
                     identity,
                     org,
@@ -388,16 +457,40 @@ impl Scenario for Enhance {
             }),
             2 => (proptest::bool::weighted(0.3), server())
                 .prop_map(|(big, server)| EnhanceOp::Sell { big, server }),
-            2 => (identity(), customer(), proptest::bool::weighted(0.2), server()).prop_map(
-                |(identity, customer, foreign_plan, server)| EnhanceOp::Subscribe {
-                    identity,
-                    customer,
-                    foreign_plan,
-                    server,
-                }
-            ),
-            2 => (identity(), customer())
-                .prop_map(|(identity, customer)| EnhanceOp::Subscriptions { identity, customer }),
+            2 => (
+                identity(),
+                customer(),
+                proptest::bool::weighted(0.2),
+                proptest::bool::weighted(0.3),
+                server()
+            )
+                .prop_map(|(identity, customer, foreign_plan, reseller_plan, server)| {
+                    EnhanceOp::Subscribe {
+                        identity,
+                        customer,
+                        foreign_plan,
+                        reseller_plan,
+                        server,
+                    }
+                }),
+            2 => (
+                identity(),
+                customer(),
+                any::<bool>(),
+                any::<bool>(),
+                proptest::option::of(1u8..3),
+                proptest::option::of(0u8..3),
+            )
+                .prop_map(|(identity, customer, by_plan, descending, limit, offset)| {
+                    EnhanceOp::Subscriptions {
+                        identity,
+                        customer,
+                        by_plan,
+                        descending,
+                        limit,
+                        offset,
+                    }
+                }),
         ];
         proptest::collection::vec(op, 1..8).boxed()
     }
@@ -494,27 +587,53 @@ impl Scenario for Enhance {
                 identity,
                 customer,
                 foreign_plan,
+                reseller_plan,
                 server,
             } => {
                 let path = format!(
                     "/orgs/{MO}/customers/{}/subscriptions",
                     customer_path(steps, *customer, index)
                 );
+                let plan = match (foreign_plan, reseller_plan) {
+                    (true, _) => 3,
+                    (false, true) => 2,
+                    (false, false) => 1,
+                };
                 authenticated(
                     Request::new("createCustomerSubscription", "POST", path),
                     *identity,
                 )
-                .json(dedicated(if *foreign_plan { 3 } else { 1 }, *server))
+                .json(dedicated(plan, *server))
             }
-            EnhanceOp::Subscriptions { identity, customer } => {
+            EnhanceOp::Subscriptions {
+                identity,
+                customer,
+                by_plan,
+                descending,
+                limit,
+                offset,
+            } => {
                 let path = format!(
                     "/orgs/{MO}/customers/{}/subscriptions",
                     customer_path(steps, *customer, index)
                 );
-                authenticated(
+                let mut r = authenticated(
                     Request::new("getCustomerSubscriptions", "GET", path),
                     *identity,
-                )
+                );
+                if *by_plan {
+                    r = r.query("sortBy", "plan");
+                }
+                if *descending {
+                    r = r.query("sortOrder", "desc");
+                }
+                if let Some(limit) = limit {
+                    r = r.query("limit", limit.to_string());
+                }
+                if let Some(offset) = offset {
+                    r = r.query("offset", offset.to_string());
+                }
+                r
             }
         }
     }
@@ -562,7 +681,7 @@ impl Scenario for Enhance {
             } => match (org, limit) {
                 (Target::Malformed, _) | (_, Some(0)) => known(400),
                 (Target::Unknown, _) => known(404),
-                (Target::Mo, _) => match EnhanceModel::authorized(*identity) {
+                (Target::Mo | Target::Customer, _) => match EnhanceModel::authorized(*identity) {
                     Some(status) => known(status),
                     None => Prediction::listing(prior, 200, listing),
                 },
@@ -574,6 +693,8 @@ impl Scenario for Enhance {
             } => match org {
                 Target::Malformed => known(400),
                 Target::Unknown => known(404),
+                // Only the MO and resellers may have customers: Acme is neither.
+                Target::Customer => known(403),
                 Target::Mo => match EnhanceModel::authorized(*identity) {
                     Some(status) => known(status),
                     None if model.taken_names.insert(*name) => {
@@ -606,6 +727,7 @@ impl Scenario for Enhance {
                 customer,
                 foreign_plan,
                 server,
+                ..
             } => {
                 if malformed_customer(model, steps, *customer, index) {
                     return known(400);
@@ -622,7 +744,9 @@ impl Scenario for Enhance {
                 // The MO sells freely; no quota binds it.
                 Prediction::listing(prior, 201, SUBSCRIPTION_IDS)
             }
-            EnhanceOp::Subscriptions { identity, customer } => {
+            EnhanceOp::Subscriptions {
+                identity, customer, ..
+            } => {
                 if malformed_customer(model, steps, *customer, index) {
                     return known(400);
                 }
@@ -639,35 +763,61 @@ impl Scenario for Enhance {
     }
 
     fn check(
-        _: &EnhanceModel,
+        model: &EnhanceModel,
         steps: &[Step<EnhanceOp>],
         index: usize,
         exchange: &Exchange,
     ) -> Result<(), String> {
-        if let EnhanceOp::List {
-            recursive,
-            descending,
-            sort_by,
-            status,
-            ..
-        } = &steps[index].op
-            && exchange.status == 200
-        {
+        if exchange.status == 200 {
             let items = exchange.body["items"]
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
-            if let (false, Some(field)) = (recursive, sort_by) {
-                sorted_by(&items, SORT_FIELDS[usize::from(*field)], *descending)?;
-            }
-            if let Some(active) = status {
-                let wanted = status_filter(*active);
-                if let Some(other) = items.iter().find(|c| c["status"] != wanted) {
-                    return Err(format!(
-                        "status={wanted} lists a customer in status {}",
-                        other["status"]
-                    ));
+            match &steps[index].op {
+                EnhanceOp::List {
+                    recursive,
+                    descending,
+                    sort_by,
+                    status,
+                    limit,
+                    offset,
+                    ..
+                } => {
+                    page_fits(exchange, &items, *offset, *limit)?;
+                    if let (false, Some(field)) = (recursive, sort_by) {
+                        sorted_by(&items, SORT_FIELDS[usize::from(*field)], *descending)?;
+                    }
+                    if let Some(active) = status {
+                        let wanted = status_filter(*active);
+                        if let Some(other) = items.iter().find(|c| c["status"] != wanted) {
+                            return Err(format!(
+                                "status={wanted} lists a customer in status {}",
+                                other["status"]
+                            ));
+                        }
+                    }
+                    let total = exchange.body["total"].as_u64();
+                    if let Some(expected) = model.customers(&steps[index].op)
+                        && total != Some(expected)
+                    {
+                        return Err(format!(
+                            "the listing's total is {total:?} where the seeded customers and the \
+                             case's creations make {expected}"
+                        ));
+                    }
                 }
+                EnhanceOp::Subscriptions {
+                    by_plan,
+                    descending,
+                    limit,
+                    offset,
+                    ..
+                } => {
+                    page_fits(exchange, &items, *offset, *limit)?;
+                    let field = if *by_plan { "planName" } else { "id" };
+                    sorted_by(&items, field, *descending)?;
+                }
+                _ => {}
             }
         }
         documented_error(Self::operation_id(&steps[index].op), exchange, true)
@@ -683,7 +833,7 @@ impl Scenario for Enhance {
     }
 
     fn canonical() -> Vec<EnhanceOp> {
-        use EnhanceOp::{CreateCustomer, List, Sell, Subscriptions};
+        use EnhanceOp::{CreateCustomer, List, Sell, Subscribe, Subscriptions};
         let create = |name| CreateCustomer {
             identity: Identity::Owner,
             org: Target::Mo,
@@ -709,6 +859,61 @@ impl Scenario for Enhance {
             first_level(Some(0)),
             first_level(Some(2)),
             first_level(Some(4)),
+            // A second and a third customer: the listing read before them is not served again,
+            // and the new ids (random, so not in creation order) sort among the seeded.
+            create(2),
+            first_level(None),
+            create(3),
+            first_level(Some(0)),
+            // Acme is no reseller: it lists no customer and may have none.
+            List {
+                identity: Identity::Owner,
+                org: Target::Customer,
+                recursive: false,
+                descending: false,
+                limit: None,
+                sort_by: None,
+                offset: None,
+                on_plan: false,
+                status: None,
+            },
+            CreateCustomer {
+                identity: Identity::Owner,
+                org: Target::Customer,
+                name: 1,
+            },
+            // The first new customer buys plan 1, then the reseller plan 2: listed by plan name
+            // the second comes first, in id order the first.
+            Subscribe {
+                identity: Identity::Owner,
+                customer: Customer::Created(0),
+                foreign_plan: false,
+                reseller_plan: false,
+                server: None,
+            },
+            Subscribe {
+                identity: Identity::Owner,
+                customer: Customer::Created(0),
+                foreign_plan: false,
+                reseller_plan: true,
+                server: None,
+            },
+            Subscriptions {
+                identity: Identity::Owner,
+                customer: Customer::Created(0),
+                by_plan: true,
+                descending: false,
+                limit: Some(1),
+                offset: None,
+            },
+            Subscriptions {
+                identity: Identity::Owner,
+                customer: Customer::Created(0),
+                by_plan: false,
+                descending: true,
+                limit: None,
+                offset: Some(1),
+            },
             // Only the holders of plan 1 (the seeded Acme).
             List {
                 identity: Identity::Owner,
@@ -762,6 +967,10 @@ impl Scenario for Enhance {
             Subscriptions {
                 identity: Identity::Owner,
                 customer: Customer::Reseller,
+                by_plan: false,
+                descending: false,
+                limit: None,
+                offset: None,
             },
             // The same state listed in both orders: desc is the ascending list reversed.
             List {

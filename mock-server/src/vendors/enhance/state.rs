@@ -363,7 +363,7 @@ impl EnhanceState {
     /// Every organisation below `ancestor`, with how many levels below it sits.
     pub fn depths_below(&self, ancestor: &str) -> std::collections::HashMap<&str, usize> {
         // One pass to index children, then a breadth-first walk: linear in the tree, where
-        // asking depth_below for every organisation would be quadratic.
+        // walking every organisation's lineage would be quadratic.
         let mut children: std::collections::HashMap<&str, Vec<&str>> =
             std::collections::HashMap::new();
         for org in &self.orgs {
@@ -391,12 +391,10 @@ impl EnhanceState {
         depths
     }
 
-    /// How many levels `descendant` sits below `ancestor` (1 for a direct customer), if at all.
-    pub fn depth_below(&self, descendant: &str, ancestor: &str) -> Option<usize> {
-        self.lineage(descendant)
-            .iter()
-            .position(|id| *id == ancestor)
-            .filter(|depth| *depth > 0)
+    /// Whether `customer` sits directly below `org_id`.
+    pub fn is_direct_customer(&self, customer: &str, org_id: &str) -> bool {
+        self.org(customer)
+            .is_some_and(|c| c.parent_id.as_deref() == Some(org_id))
     }
 
     /// The reseller subscription `org_id` holds with its parent: an active subscription to a
